@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * core.h: what an OS layer calls. Everything else in kmd/core is internal.
+ *
+ *   gpu_init()      at device start (PASSIVE), after interrupts are connected
+ *   gpu_isr()       in interrupt context; true means "ours, queue the DPC"
+ *   gpu_dpc()       in completion context
+ *   gpu_fini()      at device stop/removal: resets the device, frees all
+ *   gpu_reset()     re-initialises a lost device; open files stay lost
+ *   core_open() / core_ioctl() / core_cleanup() / core_close()
+ *                   one per open handle: create, each request, in the owning
+ *                   process before close, and the final close (any process)
+ */
+#ifndef VIRGO_CORE_H
+#define VIRGO_CORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "os.h"
+
+struct gpu_dev;
+struct core_file;
+
+struct gpu_params {
+	uint64_t cmd_timeout_ns;  /* a device answer slower than this = device lost; 0: 5 s */
+	uint64_t first_fence;     /* first fence sequence number; 0: 1 (tests start near a wrap) */
+	uint64_t feature_mask;    /* features the core may take; 0: all it knows */
+};
+
+int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev **out);
+void gpu_fini(struct gpu_dev *dev);
+int gpu_reset(struct gpu_dev *dev);
+bool gpu_isr(struct gpu_dev *dev, int msix_message); /* -1 for INTx */
+void gpu_dpc(struct gpu_dev *dev);
+bool gpu_is_lost(struct gpu_dev *dev);
+
+/* Device-wide counters for tests and logs. */
+struct gpu_stats {
+	uint32_t resources;      /* live resources (device-wide) */
+	uint32_t files;          /* open handles */
+	uint32_t reqs_in_flight; /* controlq/cursorq buffers the device holds */
+	uint64_t fence_issued;
+	uint64_t fence_completed;
+	uint64_t features;       /* negotiated */
+};
+void gpu_get_stats(struct gpu_dev *dev, struct gpu_stats *st);
+
+int core_open(struct gpu_dev *dev, struct core_file **out);
+/* arg is a kernel copy of the op's struct (arg_size must match); out
+ * fields are written back into it. Returns 0 or -VIRGO_E*. */
+int core_ioctl(struct core_file *f, struct os_caller *caller, uint32_t op, void *arg, uint32_t arg_size);
+void core_cleanup(struct core_file *f, struct os_caller *caller);
+void core_close(struct core_file *f);
+
+#endif
