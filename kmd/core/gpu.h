@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/* gpu.h: the device as the core's files share it. Internal to kmd/core. */
+#ifndef VIRGO_GPU_H
+#define VIRGO_GPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <virgo/uapi.h>
+#include <virgo/virtio_gpu.h>
+
+#include "core.h"
+#include "fence.h"
+#include "os.h"
+#include "pci.h"
+#include "vq.h"
+
+#define GPU_MAX_CAPSETS   8
+#define GPU_MAX_QUEUE     1024
+#define GPU_SMALL_CHAIN   8      /* descriptors on the stack; longer chains allocate */
+#define GPU_REQ_SMALL     4096u  /* request + response in one cached page */
+#define GPU_REQ_CACHE     64
+#define GPU_ERR_LOG       32
+#define GPU_DEFAULT_CMD_TIMEOUT_NS (5ull * 1000000000ull)
+
+struct gpu_capset {
+	uint32_t id;
+	uint32_t max_version;
+	uint32_t size;
+	uint8_t *data;
+};
+
+enum gpu_req_state { REQ_IDLE, REQ_QUEUED, REQ_DONE, REQ_ABANDONED };
+
+/* One buffer on a virtqueue: the request, an optional readable payload in
+ * separate pages (command streams, memory entries), and the response. */
+struct gpu_req {
+	struct gpu_req *next;        /* cache, reap list */
+	struct fence_node fence;     /* on the timeline while fenced and queued */
+	struct os_dma dma;           /* request at 0, response at resp_off */
+	struct os_pages extra;
+	uint64_t extra_len;
+	uint32_t req_len;
+	uint32_t resp_off;
+	uint32_t resp_len;
+	uint32_t resp_got;           /* bytes the device wrote */
+	uint32_t resp_type;
+	uint32_t ctx_id;
+	volatile uint32_t state;
+	bool fenced;
+	bool async;                  /* nobody waits: freed by the reaper */
+	bool cursor;
+};
+
+struct gpu_err {
+	uint64_t seq;
+	uint32_t ctx_id;
+	int32_t err;
+};
+
+struct obj_res;
+
+struct gpu_dev {
+	struct os_dev *os;
+	struct gpu_params params;
+	struct pci_transport pci;
+	struct vq ctrlq;
+	struct vq cursorq;
+	struct os_spin *qlock;     /* queues, request states, timeline, err log */
+	struct os_waitq *wq;       /* answers, fences, queue space */
+	struct os_mutex *lock;     /* ids, resource and file lists, reaping */
+	volatile uint32_t isr_bits;
+	uint64_t features;
+	struct virtio_gpu_config config;
+	uint32_t num_capsets;
+	struct gpu_capset capsets[GPU_MAX_CAPSETS];
+	uint64_t capset_mask;
+	bool has_virgl, has_edid, has_blob, has_context_init, has_host_visible;
+	struct fence_timeline timeline;
+	struct gpu_err errs[GPU_ERR_LOG];
+	uint32_t err_next;
+	struct gpu_req *reap;      /* answered async requests (qlock) */
+	struct gpu_req *cache;     /* idle small requests (lock) */
+	uint32_t ncache;
+	uint32_t in_flight;        /* qlock */
+	volatile uint32_t lost;
+	uint32_t generation;       /* bumped by every reset */
+	uint32_t next_res_id;
+	uint32_t next_ctx_id;
+	bool res_id_wrapped;
+	bool ctx_id_wrapped;
+	struct obj_res *resources; /* live, device-wide (lock) */
+	struct obj_res *zombies;   /* freed while lost: pages kept until reset */
+	struct core_file *files;   /* open handles (lock) */
+	uint32_t nresources;
+	uint32_t nfiles;
+};
+
+/* Requests (gpu.c). */
+int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64_t extra_len,
+		struct gpu_req **out);
+void gpu_req_free(struct gpu_dev *dev, struct gpu_req *r);
+static inline void *gpu_req_cmd(struct gpu_req *r) { return r->dma.va; }
+static inline void *gpu_req_resp(struct gpu_req *r) { return (uint8_t *)r->dma.va + r->resp_off; }
+/* Queues r. Fenced requests get the next sequence number (in r->fence.seq).
+ * Async requests belong to the device afterwards, even on error. */
+int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async);
+/* Waits for the answer of a sent synchronous request and maps its type to
+ * 0 or an error; expect is the OK type wanted. r stays the caller's. */
+int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect);
+/* send + wait + free, for commands answered with OK_NODATA. */
+int gpu_call_nodata(struct gpu_dev *dev, struct gpu_req *r);
+void gpu_reap(struct gpu_dev *dev);
+uint64_t gpu_deadline(struct gpu_dev *dev, uint64_t timeout_ns);
+int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait);
+bool gpu_fence_signalled(struct gpu_dev *dev, uint64_t seq);
+int gpu_resp_to_err(uint32_t type);
+const struct gpu_capset *gpu_find_capset(struct gpu_dev *dev, uint32_t id);
+void gpu_set_lost(struct gpu_dev *dev, const char *why);
+
+#endif

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+#include "obj.h"
+
+#include "cmd.h"
+
+static void list_add(struct obj_res **head, struct obj_res *r)
+{
+	r->prev = NULL;
+	r->next = *head;
+	if (*head)
+		(*head)->prev = r;
+	*head = r;
+}
+
+static void list_del(struct obj_res **head, struct obj_res *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		*head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	r->prev = r->next = NULL;
+}
+
+/* dev->lock held. Ids are device-wide and never reused while live; after
+ * 2^32 allocations the scan for a free one starts. */
+static int alloc_res_id(struct gpu_dev *dev, uint32_t *out)
+{
+	for (uint32_t tries = 0; tries < 1u << 16; tries++) {
+		uint32_t id = dev->next_res_id++;
+		bool used = false;
+
+		if (dev->next_res_id == 0) {
+			dev->next_res_id = 1;
+			dev->res_id_wrapped = true;
+		}
+		if (id == 0)
+			continue;
+		if (dev->res_id_wrapped)
+			for (struct obj_res *r = dev->resources; r && !used; r = r->next)
+				used = r->id == id;
+		if (!used) {
+			*out = id;
+			return 0;
+		}
+	}
+	return -VIRGO_ENOSPC;
+}
+
+int obj_res_new(struct gpu_dev *dev, uint64_t backing, struct obj_res **out)
+{
+	struct obj_res *res = os_alloc(dev->os, sizeof(*res), OS_MEM_PAGED);
+	int ret;
+
+	if (!res)
+		return -VIRGO_ENOMEM;
+	res->refs = 1;
+	if (backing) {
+		res->size = (backing + OS_PAGE_SIZE - 1) & ~(uint64_t)(OS_PAGE_SIZE - 1);
+		ret = os_pages_alloc(dev->os, res->size, &res->pages);
+		if (ret) {
+			os_free(dev->os, res);
+			return ret;
+		}
+	}
+	os_mutex_lock(dev->lock);
+	ret = alloc_res_id(dev, &res->id);
+	if (!ret) {
+		res->generation = dev->generation;
+		list_add(&dev->resources, res);
+		dev->nresources++;
+	}
+	os_mutex_unlock(dev->lock);
+	if (ret) {
+		if (res->size)
+			os_pages_free(dev->os, &res->pages);
+		os_free(dev->os, res);
+		return ret;
+	}
+	*out = res;
+	return 0;
+}
+
+static void res_free(struct gpu_dev *dev, struct obj_res *res)
+{
+	if (res->size)
+		os_pages_free(dev->os, &res->pages);
+	os_free(dev->os, res);
+}
+
+void obj_res_put(struct gpu_dev *dev, struct obj_res *res)
+{
+	bool last, known;
+	int ret = 0;
+
+	os_mutex_lock(dev->lock);
+	last = --res->refs == 0;
+	known = res->generation == dev->generation;
+	if (last) {
+		list_del(&dev->resources, res);
+		dev->nresources--;
+	}
+	os_mutex_unlock(dev->lock);
+	if (!last)
+		return;
+	if (known && !dev->lost) {
+		/* The queue is in order: work already submitted that names this
+		 * resource is processed before the UNREF. */
+		if (res->ctx_id)
+			cmd_ctx_resource(dev, res->ctx_id, res->id, false);
+		ret = cmd_resource_unref(dev, res->id);
+		if (ret && ret != -VIRGO_EDEVLOST)
+			os_log(dev->os, OS_LOG_WARN, "resource %u: unref failed (%d)", res->id, ret);
+	}
+	if (known && (dev->lost || ret == -VIRGO_EDEVLOST)) {
+		/* A device that stopped answering may still write to the pages:
+		 * they wait for the reset. */
+		os_mutex_lock(dev->lock);
+		list_add(&dev->zombies, res);
+		os_mutex_unlock(dev->lock);
+		return;
+	}
+	res_free(dev, res);
+}
+
+void obj_free_zombies(struct gpu_dev *dev)
+{
+	struct obj_res *list;
+
+	os_mutex_lock(dev->lock);
+	list = dev->zombies;
+	dev->zombies = NULL;
+	os_mutex_unlock(dev->lock);
+	while (list) {
+		struct obj_res *next = list->next;
+
+		res_free(dev, list);
+		list = next;
+	}
+}
+
+bool obj_res_busy(struct gpu_dev *dev, struct obj_res *res)
+{
+	uint64_t f = os_atomic_load64(&res->last_fence);
+
+	return f && !gpu_fence_signalled(dev, f);
+}
+
+/* ---- handles ------------------------------------------------------------- */
+
+int obj_ensure_ctx(struct core_file *f)
+{
+	struct gpu_dev *dev = f->dev;
+	uint32_t context_init = 0;
+	int ret;
+
+	if (f->ctx_created)
+		return 0;
+	if (!dev->has_virgl)
+		return -VIRGO_ENODEV;
+	if (dev->has_context_init) {
+		/* Without CONTEXT_INIT the device picks virgl; with it, say so. */
+		if (!f->capset_id)
+			f->capset_id = gpu_find_capset(dev, VIRTIO_GPU_CAPSET_VIRGL2) ? VIRTIO_GPU_CAPSET_VIRGL2
+										   : VIRTIO_GPU_CAPSET_VIRGL;
+		context_init = f->capset_id & VIRTIO_GPU_CONTEXT_INIT_CAPSET_ID_MASK;
+	}
+	ret = cmd_ctx_create(dev, f->ctx_id, context_init, f->name[0] ? f->name : "virgo");
+	if (ret)
+		return ret;
+	f->ctx_created = true;
+	return 0;
+}
+
+int obj_handle_add(struct core_file *f, struct obj_res *res, uint32_t *handle)
+{
+	uint32_t i;
+
+	if (f->nused == f->nslots) {
+		uint32_t n = f->nslots ? f->nslots * 2 : 64;
+		struct file_handle *h;
+
+		if (n > OBJ_MAX_HANDLES)
+			return -VIRGO_ENOSPC;
+		h = os_alloc(f->dev->os, sizeof(*h) * n, OS_MEM_PAGED);
+		if (!h)
+			return -VIRGO_ENOMEM;
+		for (i = 0; i < f->nslots; i++)
+			h[i] = f->handles[i];
+		if (f->handles)
+			os_free(f->dev->os, f->handles);
+		f->handles = h;
+		f->hint = f->nslots;
+		f->nslots = n;
+	}
+	for (i = 0; i < f->nslots; i++) {
+		uint32_t s = (f->hint + i) % f->nslots;
+
+		if (!f->handles[s].res) {
+			f->handles[s] = (struct file_handle){ .res = res };
+			f->nused++;
+			f->hint = s + 1;
+			*handle = s + 1;
+			return 0;
+		}
+	}
+	return -VIRGO_ENOSPC; /* unreachable: nused < nslots */
+}
+
+struct file_handle *obj_handle_get(struct core_file *f, uint32_t handle)
+{
+	if (handle == 0 || handle > f->nslots || !f->handles[handle - 1].res)
+		return NULL;
+	return &f->handles[handle - 1];
+}
+
+void obj_handle_close(struct core_file *f, struct os_caller *caller, uint32_t handle)
+{
+	struct file_handle *h = obj_handle_get(f, handle);
+	struct obj_res *res;
+
+	if (!h)
+		return;
+	res = h->res;
+	if (h->map_cookie)
+		os_unmap_user(caller, h->map_cookie);
+	*h = (struct file_handle){ 0 };
+	f->nused--;
+	obj_res_put(f->dev, res);
+}
+
+/* ---- open / cleanup / close ------------------------------------------------- */
+
+int core_open(struct gpu_dev *dev, struct core_file **out)
+{
+	struct core_file *f;
+
+	os_might_sleep(dev->os);
+	f = os_alloc(dev->os, sizeof(*f), OS_MEM_PAGED);
+	if (!f)
+		return -VIRGO_ENOMEM;
+	f->dev = dev;
+	f->lock = os_mutex_create(dev->os);
+	if (!f->lock) {
+		os_free(dev->os, f);
+		return -VIRGO_ENOMEM;
+	}
+	os_mutex_lock(dev->lock);
+	/* Context ids: like resource ids, never two live at once. */
+	for (uint32_t tries = 0; tries < 1u << 16 && !f->ctx_id; tries++) {
+		uint32_t id = dev->next_ctx_id++;
+		bool used = false;
+
+		if (dev->next_ctx_id == 0) {
+			dev->next_ctx_id = 1;
+			dev->ctx_id_wrapped = true;
+		}
+		if (id == 0)
+			continue;
+		if (dev->ctx_id_wrapped)
+			for (struct core_file *o = dev->files; o && !used; o = o->next)
+				used = o->ctx_id == id;
+		if (!used)
+			f->ctx_id = id;
+	}
+	f->generation = dev->generation;
+	if (f->ctx_id) {
+		f->next = dev->files;
+		if (dev->files)
+			dev->files->prev = f;
+		dev->files = f;
+		dev->nfiles++;
+	}
+	os_mutex_unlock(dev->lock);
+	if (!f->ctx_id) {
+		os_mutex_destroy(f->lock);
+		os_free(dev->os, f);
+		return -VIRGO_ENOSPC;
+	}
+	*out = f;
+	return 0;
+}
+
+void core_cleanup(struct core_file *f, struct os_caller *caller)
+{
+	os_mutex_lock(f->lock);
+	for (uint32_t i = 0; i < f->nslots; i++) {
+		struct file_handle *h = &f->handles[i];
+
+		if (h->map_cookie) {
+			os_unmap_user(caller, h->map_cookie);
+			h->map_cookie = NULL;
+			h->map_addr = 0;
+		}
+	}
+	os_mutex_unlock(f->lock);
+}
+
+void core_close(struct core_file *f)
+{
+	struct gpu_dev *dev = f->dev;
+	bool known;
+
+	os_might_sleep(dev->os);
+	gpu_reap(dev);
+	/* Mappings belong to the owning process and went at cleanup; one left
+	 * here is an OS-layer bug, and the OS layer undoes it without a
+	 * process. */
+	for (uint32_t i = 0; i < f->nslots; i++)
+		if (f->handles[i].res)
+			obj_handle_close(f, NULL, i + 1);
+	os_mutex_lock(dev->lock);
+	known = f->generation == dev->generation;
+	if (f->prev)
+		f->prev->next = f->next;
+	else
+		dev->files = f->next;
+	if (f->next)
+		f->next->prev = f->prev;
+	dev->nfiles--;
+	os_mutex_unlock(dev->lock);
+	if (f->ctx_created && known && !dev->lost)
+		cmd_ctx_destroy(dev, f->ctx_id);
+	if (f->handles)
+		os_free(dev->os, f->handles);
+	os_mutex_destroy(f->lock);
+	os_free(dev->os, f);
+	gpu_reap(dev);
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/* obj.h: resources (device-wide, refcounted) and open handles (one virgl
+ * context each, with their own handle table). */
+#ifndef VIRGO_OBJ_H
+#define VIRGO_OBJ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gpu.h"
+
+struct obj_res {
+	struct obj_res *prev, *next;  /* dev->resources or dev->zombies */
+	uint32_t id;
+	uint32_t refs;                /* dev->lock */
+	uint32_t generation;          /* the device incarnation that knows it */
+	uint32_t ctx_id;              /* context it is attached to, 0 if none */
+	struct virgo_resource_create info;
+	uint32_t blob_mem;
+	uint32_t blob_flags;
+	uint64_t size;                /* backing bytes, page multiple; 0: none */
+	struct os_pages pages;
+	volatile uint64_t last_fence; /* busy until this fence signals */
+};
+
+struct file_handle {
+	struct obj_res *res;
+	void *map_cookie;
+	uint64_t map_addr;
+};
+
+struct core_file {
+	struct core_file *prev, *next;
+	struct gpu_dev *dev;
+	struct os_mutex *lock;
+	uint32_t generation;
+	uint32_t ctx_id;
+	bool ctx_created;
+	uint32_t capset_id;
+	uint32_t num_rings;
+	char name[VIRGO_MAX_DEBUG_NAME];
+	struct file_handle *handles;
+	uint32_t nslots;
+	uint32_t nused;
+	uint32_t hint;
+	uint64_t last_fence;
+};
+
+#define OBJ_MAX_HANDLES (1u << 20)
+
+int obj_res_new(struct gpu_dev *dev, uint64_t backing, struct obj_res **out);
+/* Drops a reference; the last one tells the device and frees the pages. */
+void obj_res_put(struct gpu_dev *dev, struct obj_res *res);
+void obj_free_zombies(struct gpu_dev *dev);
+bool obj_res_busy(struct gpu_dev *dev, struct obj_res *res);
+
+int obj_ensure_ctx(struct core_file *f);
+int obj_handle_add(struct core_file *f, struct obj_res *res, uint32_t *handle);
+struct file_handle *obj_handle_get(struct core_file *f, uint32_t handle);
+void obj_handle_close(struct core_file *f, struct os_caller *caller, uint32_t handle);
+
+#endif
