@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: MIT
+#
+# virgo: the front door. Meson does the building; this file only names the
+# common jobs. Every target installs what it needs first (scripts/setup.sh is
+# a fast no-op when everything is present).
+#
+#   make / make build   native build in build/native
+#   make check          every test suite (scripts/check.sh), ends "N passed, N failed"
+#   make check-unit     unit tests under ASan/UBSan (build/asan)
+#   make check-win      kmd/core cross-compiled with MinGW-w64 (build/win64), compile only
+#   make demo           the triangle on the embedded host
+#   make clean          remove build/
+
+# Debian's meson (it runs on /usr/bin/python3, which has mako); /usr/bin first
+# so no other python3, meson or ninja on PATH is picked up.
+export PATH := /usr/bin:/bin:$(PATH)
+MESON := /usr/bin/meson
+MAKEFLAGS += --no-print-directory
+
+BUILD  := build
+NATIVE := $(BUILD)/native
+ASAN   := $(BUILD)/asan
+WIN64  := $(BUILD)/win64
+CROSS  := cross/mingw-w64-x86_64.txt
+
+UNIT_TESTS := $(ASAN)/tests/unit/unit-tests
+
+# (in variables: commas inside $(call ...) arguments would split them)
+NATIVE_OPTS :=
+ASAN_OPTS   := -Db_sanitize=address,undefined -Db_lundef=false
+WIN64_OPTS  := --cross-file $(CROSS)
+
+export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+
+# $(call configure,DIR,MESON-ARGS): set DIR up once; later builds let ninja
+# re-run meson when a meson.build changes. A half-configured DIR is redone.
+define configure
+	@if [ ! -f $(1)/build.ninja ]; then \
+		rm -rf $(1) && $(MESON) setup $(1) $(2); \
+	fi
+endef
+
+.PHONY: all build setup native asan win64 check check-unit check-win demo clean
+
+all: build
+
+setup:
+	@[ -n "$$VIRGO_SETUP_DONE" ] || bash scripts/setup.sh
+
+build: native
+
+native: setup
+	$(call configure,$(NATIVE),$(NATIVE_OPTS))
+	$(MESON) compile -C $(NATIVE)
+
+asan: setup
+	$(call configure,$(ASAN),$(ASAN_OPTS))
+	$(MESON) compile -C $(ASAN)
+
+win64: setup
+	$(call configure,$(WIN64),$(WIN64_OPTS))
+	$(MESON) compile -C $(WIN64)
+
+check:
+	@bash scripts/check.sh
+
+check-unit: asan
+	@test -x $(UNIT_TESTS) || { echo "check-unit: $(UNIT_TESTS) was not built (tests/unit/meson.build must build 'unit-tests')" >&2; exit 1; }
+	$(UNIT_TESTS)
+
+check-win: win64
+	@echo "check-win: kmd/core compiles for x86_64 Windows with -Werror"
+
+demo: setup
+	@if [ -f scripts/demo.sh ]; then \
+		bash scripts/demo.sh; \
+	else \
+		echo "demo: not yet; it arrives with the embedded host (virgo-host)" >&2; \
+		exit 2; \
+	fi
+
+clean:
+	rm -rf $(BUILD)

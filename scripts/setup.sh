@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# setup.sh: install the Debian 12 packages virgo needs, idempotently.
+# Prints what it installs; does nothing (and touches no network) when all are
+# present. Runs as root, or through sudo; otherwise says what to install.
+set -euo pipefail
+
+# The one list of packages the project needs. Later work appends here.
+PACKAGES=(
+	build-essential
+	meson
+	ninja-build
+	pkg-config
+	ccache
+	python3-mako
+	# Windows cross build of the kernel-driver core
+	gcc-mingw-w64-x86-64
+	# sanitizers and fuzzing with clang
+	clang
+	libclang-rt-14-dev
+	# embedded host: virglrenderer on EGL surfaceless, PNG output
+	libvirglrenderer-dev
+	libepoxy-dev
+	libegl-dev
+	libgbm-dev
+	libpng-dev
+)
+
+# dpkg-query prints one line per known package; unknown ones go to stderr.
+missing=()
+declare -A installed=()
+while read -r pkg status; do
+	[[ "$status" == "install ok installed" ]] && installed["$pkg"]=1
+done < <(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+for p in "${PACKAGES[@]}"; do
+	[[ -n "${installed[$p]:-}" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "setup: all ${#PACKAGES[@]} packages present"
+	exit 0
+fi
+
+echo "setup: installing ${missing[*]}"
+
+if ((EUID == 0)); then
+	SUDO=()
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO=(sudo)
+else
+	echo "setup: not root and no sudo; as root, run:" >&2
+	echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "setup: installed ${#missing[@]} packages"
