@@ -88,6 +88,8 @@ enum virgo_param {
 	VIRGO_PARAM_UAPI_VERSION = 0x100,
 	VIRGO_PARAM_MAX_EXEC_SIZE = 0x101,
 	VIRGO_PARAM_NUM_SCANOUTS = 0x102,
+	VIRGO_PARAM_LIVE_RESOURCES = 0x103,   /* device-wide, for leak checks */
+	VIRGO_PARAM_LIVE_HANDLES = 0x104,     /* open handles, device-wide */
 };
 struct virgo_get_param {
 	uint64_t param;
@@ -338,6 +340,22 @@ struct virgo_wire_resp {
 	uint32_t out_size;
 	uint32_t seq;
 };
+/* MAP over a socket: the reply's out-data is a virgo_wire_map, then nruns
+ * virgo_wire_run (the resource's pages as ranges of the shared-memory
+ * object, to be mapped one after the other), then path_len bytes naming
+ * that object for clients that cannot receive a file descriptor. */
+#define VIRGO_WIRE_MAP_OUT (64u << 10)
+struct virgo_wire_map {
+	uint32_t nruns;
+	uint32_t path_len;
+	uint64_t object_size;
+};
+struct virgo_wire_run {
+	uint64_t offset;
+	uint64_t len;
+};
+_Static_assert(sizeof(struct virgo_wire_map) == 16, "wire_map");
+_Static_assert(sizeof(struct virgo_wire_run) == 16, "wire_run");
 _Static_assert(sizeof(struct virgo_wire_req) == 24, "wire_req");
 _Static_assert(sizeof(struct virgo_wire_resp) == 24, "wire_resp");
 

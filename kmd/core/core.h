@@ -28,6 +28,9 @@ struct gpu_params {
 	uint64_t feature_mask;    /* features the core may take; 0: all it knows */
 };
 
+/* *out is set as soon as the device state exists, before gpu_init waits for
+ * the device's first answers: the OS layer's ISR/DPC path reads it from
+ * there. On failure it is NULL again. */
 int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev **out);
 void gpu_fini(struct gpu_dev *dev);
 int gpu_reset(struct gpu_dev *dev);

@@ -612,6 +612,9 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	if (!dev)
 		return -VIRGO_ENOMEM;
 	dev->os = os;
+	/* Published now: gpu_init waits for answers (capsets), and the OS
+	 * layer's interrupt path finds the device through *out. */
+	*out = dev;
 	if (params)
 		dev->params = *params;
 	if (!dev->params.cmd_timeout_ns)
@@ -640,9 +643,9 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	os_log(os, OS_LOG_INFO, "virtio-gpu: features %#llx, %u scanouts, capsets %#llx, queues %u/%u, %u MSI-X",
 	       (unsigned long long)dev->features, dev->config.num_scanouts,
 	       (unsigned long long)dev->capset_mask, dev->ctrlq.size, dev->cursorq.size, dev->pci.msix);
-	*out = dev;
 	return 0;
 fail:
+	*out = NULL;
 	gpu_fini(dev);
 	return ret;
 }

@@ -49,6 +49,14 @@ static int do_get_param(struct core_file *f, struct virgo_get_param *a)
 	case VIRGO_PARAM_UAPI_VERSION: a->value = VIRGO_UAPI_VERSION; break;
 	case VIRGO_PARAM_MAX_EXEC_SIZE: a->value = VIRGO_MAX_EXEC_SIZE; break;
 	case VIRGO_PARAM_NUM_SCANOUTS: a->value = dev->config.num_scanouts; break;
+	case VIRGO_PARAM_LIVE_RESOURCES:
+	case VIRGO_PARAM_LIVE_HANDLES: {
+		struct gpu_stats st;
+
+		gpu_get_stats(dev, &st);
+		a->value = a->param == VIRGO_PARAM_LIVE_RESOURCES ? st.resources : st.files;
+		break;
+	}
 	default: return -VIRGO_EINVAL;
 	}
 	return 0;

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* server.h: the UMD transport server. One connection is one open handle of
+ * the kernel driver core; requests use the socket encoding of uapi.h. */
+#ifndef VIRGO_HOST_SERVER_H
+#define VIRGO_HOST_SERVER_H
+
+#include <stdint.h>
+
+#include "machine.h"
+
+struct server;
+
+struct server_config {
+	const char *socket_path;  /* UNIX socket; NULL: none */
+	int tcp_port;             /* loopback TCP; 0: none, -1: any free port */
+	unsigned max_clients;     /* 0: 256 */
+};
+
+int server_start(struct machine *m, const struct server_config *cfg, struct server **out);
+int server_tcp_port(struct server *s);
+/* Stops accepting, disconnects every client (closing its handle) and
+ * frees the server. */
+void server_stop(struct server *s);
+unsigned server_clients(struct server *s);
+
+#endif
