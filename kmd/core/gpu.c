@@ -157,9 +157,12 @@ static void gpu_complete(struct gpu_dev *dev, struct gpu_req *r, uint32_t len)
 		if (gpu_resp_to_err(r->resp_type)) {
 			struct gpu_err *e = &dev->errs[dev->err_next++ % GPU_ERR_LOG];
 
+			/* Reported at FENCE_WAIT, long after the request's
+			 * arguments were accepted: an I/O error, whatever
+			 * the device's reason. */
 			e->seq = r->fence.seq;
 			e->ctx_id = r->ctx_id;
-			e->err = gpu_resp_to_err(r->resp_type);
+			e->err = -VIRGO_EIO;
 		}
 		fence_retire(&dev->timeline, &r->fence);
 	}
