@@ -661,9 +661,13 @@ void gpu_fini(struct gpu_dev *dev)
 		os_log(dev->os, OS_LOG_ERR, "gpu_fini with %u handles open", dev->nfiles);
 	if (dev->pci.common)
 		pci_reset(&dev->pci);
-	gpu_reclaim(dev);
-	gpu_reap(dev);
-	obj_free_zombies(dev);
+	/* A failed gpu_init comes here too, possibly before its locks exist:
+	 * then no request was ever sent. */
+	if (dev->qlock && dev->lock && dev->wq) {
+		gpu_reclaim(dev);
+		gpu_reap(dev);
+		obj_free_zombies(dev);
+	}
 	while (dev->cache) {
 		struct gpu_req *r = dev->cache;
 

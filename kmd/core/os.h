@@ -40,7 +40,8 @@ void os_log(struct os_dev *os, enum os_log_level level, const char *fmt, ...) OS
 
 /* ---- memory ----
  * Zeroed on success, NULL on failure. Memory that completion context touches
- * must be OS_MEM_NONPAGED. */
+ * must be OS_MEM_NONPAGED. The core never frees NULL or a zeroed os_dma /
+ * os_pages, so an OS layer need not accept them (Windows' pool does not). */
 #define OS_MEM_PAGED    0u
 #define OS_MEM_NONPAGED 1u
 void *os_alloc(struct os_dev *os, size_t size, unsigned flags);
@@ -57,8 +58,9 @@ struct os_dma {
 int os_dma_alloc(struct os_dev *os, size_t size, struct os_dma *out);
 void os_dma_free(struct os_dev *os, struct os_dma *dma);
 
-/* Backing pages for resources: zeroed, page-granular, not necessarily
- * contiguous. The OS fills sg[] (runs of bus-contiguous pages, each run
+/* Backing pages for resources: zeroed, page-granular (size is a multiple
+ * of OS_PAGE_SIZE; os_dma_alloc rounds up and reports the rounded size), not
+ * necessarily contiguous. The OS fills sg[] (runs of bus-contiguous pages, each run
  * shorter than 4 GiB) and may merge neighbours. */
 struct os_sg {
 	uint64_t bus;
@@ -94,7 +96,9 @@ void os_mmio_write32(struct os_mmio *m, uint32_t off, uint32_t v);
 /* Interrupts. The OS connects them before calling gpu_init and tells the
  * core how many MSI-X messages it has (0: the INTx line). From then on it
  * calls gpu_isr() in interrupt context and, when that returns true,
- * gpu_dpc() in completion context. */
+ * gpu_dpc() in completion context. The message number passed to gpu_isr is
+ * the MSI-X table index, which is what the core programs as the queue and
+ * config vectors. os_log is allowed in every context. */
 unsigned os_irq_msix_count(struct os_dev *os);
 
 /* ---- atomics (ISR to DPC hand-off) ---- */
