@@ -45,7 +45,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios demo clean
 
 all: build
 
@@ -72,6 +72,10 @@ check:
 check-unit: asan
 	@test -x $(UNIT_TESTS) || { echo "check-unit: $(UNIT_TESTS) was not built (tests/unit/meson.build must build 'unit-tests')" >&2; exit 1; }
 	$(UNIT_TESTS)
+
+# The scenario suite on the embedded host, both under ASan/UBSan.
+check-scenarios: asan
+	$(ASAN)/tests/scenarios/run-host $(ASAN)/host/virgo-host
 
 check-win: win64
 	@echo "check-win: kmd/core compiles for x86_64 Windows with -Werror"

@@ -243,6 +243,9 @@ static void *conn_thread(void *arg)
 		;
 	if (ret != -EPIPE)
 		hlog(HLOG_INFO, "client %d: disconnected (%s)", c->fd, strerror(-ret));
+	/* The client learns at once that it was dropped; the fd itself is
+	 * closed when the connection is reaped. */
+	shutdown(c->fd, SHUT_RDWR);
 	/* Everything the client owned goes with its handle, whatever state
 	 * it left things in. */
 	core_cleanup(c->file, NULL);
