@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "cmd.h"
 
-#define CHUNK 16384u /* bounce size for command streams beyond one page */
-
 static void hdr_init(struct virtio_gpu_ctrl_hdr *h, uint32_t type, uint32_t ctx_id)
 {
 	h->type = type;
@@ -162,21 +160,11 @@ int cmd_ctx_create(struct gpu_dev *dev, uint32_t ctx_id, uint32_t context_init, 
 	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
 }
 
-int cmd_ctx_destroy(struct gpu_dev *dev, uint32_t ctx_id)
-{
-	struct gpu_req *r;
-	int ret = new_nodata(dev, sizeof(struct virtio_gpu_ctx_destroy), VIRTIO_GPU_CMD_CTX_DESTROY, ctx_id, &r);
-
-	return ret ? ret : call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
-}
-
-int cmd_ctx_resource(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, bool attach)
+int cmd_ctx_attach(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id)
 {
 	struct virtio_gpu_ctx_resource *cmd;
 	struct gpu_req *r;
-	int ret = new_nodata(dev, sizeof(*cmd),
-			     attach ? VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE : VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE,
-			     ctx_id, &r);
+	int ret = new_nodata(dev, sizeof(*cmd), VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, ctx_id, &r);
 
 	if (ret)
 		return ret;
@@ -256,27 +244,61 @@ int cmd_attach_backing(struct gpu_dev *dev, uint32_t res_id, const struct os_pag
 	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
 }
 
-static int res_cmd(struct gpu_dev *dev, uint32_t type, uint32_t res_id)
+/* Teardown: CTX_DESTROY, CTX_DETACH_RESOURCE, RESOURCE_UNREF,
+ * DETACH_BACKING. These use the device's reserve when memory is short. */
+static int call_teardown(struct gpu_dev *dev, uint32_t type, uint32_t ctx_id, uint32_t res_id)
 {
-	struct virtio_gpu_resource_unref *cmd; /* same layout for detach */
+	uint32_t len = type == VIRTIO_GPU_CMD_CTX_DESTROY ? sizeof(struct virtio_gpu_ctx_destroy)
+							   : sizeof(struct virtio_gpu_resource_unref);
+	bool reserved = false;
 	struct gpu_req *r;
-	int ret = new_nodata(dev, sizeof(*cmd), type, 0, &r);
+	int ret = new_nodata(dev, len, type, ctx_id, &r);
 
-	if (ret)
+	if (ret == -VIRGO_ENOMEM) {
+		os_mutex_lock(dev->reserve_lock);
+		r = dev->reserve;
+		if (!r) {
+			os_mutex_unlock(dev->reserve_lock);
+			return ret;
+		}
+		reserved = true;
+		gpu_req_reuse(r, len, sizeof(struct virtio_gpu_ctrl_hdr));
+		hdr_init(gpu_req_cmd(r), type, ctx_id);
+	} else if (ret) {
 		return ret;
-	cmd = gpu_req_cmd(r);
-	cmd->resource_id = res_id;
-	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	}
+	if (type != VIRTIO_GPU_CMD_CTX_DESTROY)
+		((struct virtio_gpu_resource_unref *)gpu_req_cmd(r))->resource_id = res_id;
+	if (!reserved)
+		return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	ret = gpu_send(dev, r, false, false);
+	if (!ret)
+		ret = gpu_wait_req(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	/* Abandoned: the device holds it until a reset; the reaper frees it. */
+	if (r->state == REQ_ABANDONED)
+		dev->reserve = NULL;
+	os_mutex_unlock(dev->reserve_lock);
+	return ret;
+}
+
+int cmd_ctx_destroy(struct gpu_dev *dev, uint32_t ctx_id)
+{
+	return call_teardown(dev, VIRTIO_GPU_CMD_CTX_DESTROY, ctx_id, 0);
+}
+
+int cmd_ctx_detach(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id)
+{
+	return call_teardown(dev, VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE, ctx_id, res_id);
 }
 
 int cmd_detach_backing(struct gpu_dev *dev, uint32_t res_id)
 {
-	return res_cmd(dev, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, res_id);
+	return call_teardown(dev, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING, 0, res_id);
 }
 
 int cmd_resource_unref(struct gpu_dev *dev, uint32_t res_id)
 {
-	return res_cmd(dev, VIRTIO_GPU_CMD_RESOURCE_UNREF, res_id);
+	return call_teardown(dev, VIRTIO_GPU_CMD_RESOURCE_UNREF, 0, res_id);
 }
 
 int cmd_transfer_3d(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, bool to_host,
@@ -321,22 +343,10 @@ int cmd_submit_3d(struct gpu_dev *dev, struct os_caller *caller, uint32_t ctx_id
 		cmd->hdr.ring_idx = (uint8_t)ring_idx;
 	}
 	cmd->size = size;
-	if (inline_stream) {
+	if (inline_stream)
 		ret = os_copy_from_user(caller, cmd + 1, uaddr, size);
-	} else {
-		void *bounce = os_alloc(dev->os, CHUNK, OS_MEM_PAGED);
-
-		ret = bounce ? 0 : -VIRGO_ENOMEM;
-		for (uint32_t off = 0; !ret && off < size; off += CHUNK) {
-			uint32_t len = size - off < CHUNK ? size - off : CHUNK;
-
-			ret = os_copy_from_user(caller, bounce, uaddr + off, len);
-			if (!ret)
-				ret = os_pages_write(dev->os, &r->extra, off, bounce, len);
-		}
-		if (bounce)
-			os_free(dev->os, bounce);
-	}
+	else
+		ret = gpu_req_fill(r, caller, uaddr, size);
 	if (ret) {
 		gpu_req_free(dev, r);
 		return ret;

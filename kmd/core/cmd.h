@@ -16,7 +16,9 @@ int cmd_get_edid(struct gpu_dev *dev, uint32_t scanout, struct virtio_gpu_resp_e
 
 int cmd_ctx_create(struct gpu_dev *dev, uint32_t ctx_id, uint32_t context_init, const char *name);
 int cmd_ctx_destroy(struct gpu_dev *dev, uint32_t ctx_id);
-int cmd_ctx_resource(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, bool attach);
+int cmd_ctx_attach(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id);
+/* Teardown commands never fail for lack of memory (a reserve request). */
+int cmd_ctx_detach(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id);
 
 int cmd_resource_create_3d(struct gpu_dev *dev, uint32_t res_id, const struct virgo_resource_create *rc);
 int cmd_resource_create_blob(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id,

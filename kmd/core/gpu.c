@@ -89,39 +89,62 @@ int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64
 			os_free(dev->os, r);
 			return ret;
 		}
-	} else {
-		struct os_dma keep = r->dma;
-
-		*r = (struct gpu_req){ .dma = keep };
-		/* Cached pages carry the previous command: a response the device
-		 * writes short must not leave stale bytes to misread. */
-		for (uint32_t i = 0; i < total; i++)
-			((uint8_t *)keep.va)[i] = 0;
 	}
-	r->req_len = req_len;
-	r->resp_off = resp_off;
-	r->resp_len = resp_len;
-	if (extra_len) {
-		ret = os_pages_alloc(dev->os, (extra_len + OS_PAGE_SIZE - 1) & ~(uint64_t)(OS_PAGE_SIZE - 1),
-				     &r->extra);
+	gpu_req_reuse(r, req_len, resp_len);
+	if (extra_len > (uint64_t)GPU_MAX_CHUNKS * GPU_CHUNK) {
+		gpu_req_free(dev, r);
+		return -VIRGO_E2BIG;
+	}
+	for (uint64_t left = extra_len; left; r->nchunks++) {
+		uint64_t n = left < GPU_CHUNK ? left : GPU_CHUNK;
+
+		ret = os_dma_alloc(dev->os, (size_t)n, &r->chunk[r->nchunks]);
 		if (ret) {
-			r->next = NULL;
 			gpu_req_free(dev, r);
 			return ret;
 		}
-		r->extra_len = extra_len;
+		left -= n;
 	}
+	r->extra_len = extra_len;
 	*out = r;
 	return 0;
+}
+
+void gpu_req_reuse(struct gpu_req *r, uint32_t req_len, uint32_t resp_len)
+{
+	struct os_dma keep = r->dma;
+	uint32_t resp_off = (req_len + 7u) & ~7u;
+
+	*r = (struct gpu_req){ .dma = keep, .req_len = req_len, .resp_off = resp_off, .resp_len = resp_len };
+	/* A reused page carries the previous command: a response the device
+	 * writes short must not leave stale bytes to misread. */
+	for (uint32_t i = 0; i < resp_off + resp_len; i++)
+		((uint8_t *)keep.va)[i] = 0;
+}
+
+int gpu_req_fill(struct gpu_req *r, struct os_caller *caller, uint64_t uaddr, uint64_t len)
+{
+	int ret = 0;
+
+	if (len > r->extra_len)
+		return -VIRGO_EINVAL;
+	for (uint32_t i = 0; !ret && len; i++) {
+		uint64_t n = len < GPU_CHUNK ? len : GPU_CHUNK;
+
+		ret = os_copy_from_user(caller, r->chunk[i].va, uaddr, (size_t)n);
+		uaddr += n;
+		len -= n;
+	}
+	return ret;
 }
 
 void gpu_req_free(struct gpu_dev *dev, struct gpu_req *r)
 {
 	if (!r)
 		return;
-	if (r->extra.sg)
-		os_pages_free(dev->os, &r->extra);
-	r->extra = (struct os_pages){ 0 };
+	for (uint32_t i = 0; i < r->nchunks; i++)
+		os_dma_free(dev->os, &r->chunk[i]);
+	r->nchunks = 0;
 	r->extra_len = 0;
 	if (r->dma.size == GPU_REQ_SMALL) {
 		os_mutex_lock(dev->lock);
@@ -193,7 +216,7 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async)
 	struct vq_buf small[GPU_SMALL_CHAIN], *bufs = small;
 	uint64_t deadline = gpu_deadline(dev, dev->params.cmd_timeout_ns);
 	uint64_t left = r->extra_len;
-	unsigned n = 0, want = 2 + r->extra.nsg;
+	unsigned n = 0, want = 2 + r->nchunks;
 	int ret;
 
 	os_might_sleep(dev->os);
@@ -210,10 +233,10 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async)
 		}
 	}
 	bufs[n++] = (struct vq_buf){ .bus = r->dma.bus, .len = r->req_len };
-	for (uint32_t i = 0; i < r->extra.nsg && left; i++) {
-		uint64_t len = left < r->extra.sg[i].len ? left : r->extra.sg[i].len;
+	for (uint32_t i = 0; i < r->nchunks && left; i++) {
+		uint64_t len = left < GPU_CHUNK ? left : GPU_CHUNK;
 
-		bufs[n++] = (struct vq_buf){ .bus = r->extra.sg[i].bus, .len = (uint32_t)len };
+		bufs[n++] = (struct vq_buf){ .bus = r->chunk[i].bus, .len = (uint32_t)len };
 		left -= len;
 	}
 	bufs[n++] = (struct vq_buf){ .bus = r->dma.bus + r->resp_off, .len = r->resp_len, .device_writes = true };
@@ -504,6 +527,9 @@ static int gpu_start(struct gpu_dev *dev, bool create)
 		goto failed;
 	}
 	wanted = offered & gpu_known_features & dev->params.feature_mask;
+	/* CONTEXT_INIT extends VIRGL's contexts; alone it means nothing. */
+	if (!(wanted & VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL)))
+		wanted &= ~VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT);
 	wanted |= VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1);
 	/* ACCESS_PLATFORM, when offered, must be accepted: we give bus
 	 * addresses, which is what it asks for. */
@@ -628,11 +654,15 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	dev->next_ctx_id = 1;
 	dev->qlock = os_spin_create(os);
 	dev->lock = os_mutex_create(os);
+	dev->reserve_lock = os_mutex_create(os);
 	dev->wq = os_waitq_create(os);
-	if (!dev->qlock || !dev->lock || !dev->wq) {
+	if (!dev->qlock || !dev->lock || !dev->wq || !dev->reserve_lock) {
 		ret = -VIRGO_ENOMEM;
 		goto fail;
 	}
+	ret = gpu_req_new(dev, 64, 64, 0, &dev->reserve);
+	if (ret)
+		goto fail;
 	ret = pci_probe(&dev->pci, os);
 	if (ret)
 		goto fail;
@@ -668,6 +698,10 @@ void gpu_fini(struct gpu_dev *dev)
 		gpu_reap(dev);
 		obj_free_zombies(dev);
 	}
+	if (dev->reserve) {
+		os_dma_free(dev->os, &dev->reserve->dma);
+		os_free(dev->os, dev->reserve);
+	}
 	while (dev->cache) {
 		struct gpu_req *r = dev->cache;
 
@@ -683,6 +717,8 @@ void gpu_fini(struct gpu_dev *dev)
 		os_waitq_destroy(dev->wq);
 	if (dev->lock)
 		os_mutex_destroy(dev->lock);
+	if (dev->reserve_lock)
+		os_mutex_destroy(dev->reserve_lock);
 	if (dev->qlock)
 		os_spin_destroy(dev->qlock);
 	os_free(dev->os, dev);

@@ -18,6 +18,11 @@
 #define GPU_MAX_CAPSETS   8
 #define GPU_MAX_QUEUE     1024
 #define GPU_SMALL_CHAIN   8      /* descriptors on the stack; longer chains allocate */
+/* Payloads beyond the request page go in contiguous chunks this size: the
+ * largest command stream is then VIRGO_MAX_EXEC_SIZE / 64 KiB descriptors,
+ * which fits any queue a 3D device offers. */
+#define GPU_CHUNK         (64u << 10)
+#define GPU_MAX_CHUNKS    ((VIRGO_MAX_EXEC_SIZE + GPU_CHUNK - 1) / GPU_CHUNK)
 #define GPU_REQ_SMALL     4096u  /* request + response in one cached page */
 #define GPU_REQ_CACHE     64
 #define GPU_ERR_LOG       32
@@ -38,7 +43,8 @@ struct gpu_req {
 	struct gpu_req *next;        /* cache, reap list */
 	struct fence_node fence;     /* on the timeline while fenced and queued */
 	struct os_dma dma;           /* request at 0, response at resp_off */
-	struct os_pages extra;
+	struct os_dma chunk[GPU_MAX_CHUNKS]; /* payload after the request */
+	uint32_t nchunks;
 	uint64_t extra_len;
 	uint32_t req_len;
 	uint32_t resp_off;
@@ -81,6 +87,11 @@ struct gpu_dev {
 	uint32_t err_next;
 	struct gpu_req *reap;      /* answered async requests (qlock) */
 	struct gpu_req *cache;     /* idle small requests (lock) */
+	/* Teardown must reach the device even when memory is short, or the
+	 * device keeps objects whose pages the guest reuses: one request is
+	 * kept back for it. */
+	struct gpu_req *reserve;   /* reserve_lock */
+	struct os_mutex *reserve_lock;
 	uint32_t ncache;
 	uint32_t in_flight;        /* qlock */
 	volatile uint32_t lost;
@@ -100,8 +111,12 @@ struct gpu_dev {
 int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64_t extra_len,
 		struct gpu_req **out);
 void gpu_req_free(struct gpu_dev *dev, struct gpu_req *r);
+/* Makes a small request ready for a new command (zeroed, sizes set). */
+void gpu_req_reuse(struct gpu_req *r, uint32_t req_len, uint32_t resp_len);
 static inline void *gpu_req_cmd(struct gpu_req *r) { return r->dma.va; }
 static inline void *gpu_req_resp(struct gpu_req *r) { return (uint8_t *)r->dma.va + r->resp_off; }
+/* Copies len bytes of payload from the caller into the request's chunks. */
+int gpu_req_fill(struct gpu_req *r, struct os_caller *caller, uint64_t uaddr, uint64_t len);
 /* Queues r. Fenced requests get the next sequence number (in r->fence.seq).
  * Async requests belong to the device afterwards, even on error. */
 int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async);

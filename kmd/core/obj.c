@@ -108,14 +108,23 @@ void obj_res_put(struct gpu_dev *dev, struct obj_res *res)
 		/* The queue is in order: work already submitted that names this
 		 * resource is processed before the UNREF. */
 		if (res->ctx_id)
-			cmd_ctx_resource(dev, res->ctx_id, res->id, false);
+			cmd_ctx_detach(dev, res->ctx_id, res->id);
 		ret = cmd_resource_unref(dev, res->id);
-		if (ret && ret != -VIRGO_EDEVLOST)
-			os_log(dev->os, OS_LOG_WARN, "resource %u: unref failed (%d)", res->id, ret);
+		if (ret && ret != -VIRGO_EDEVLOST) {
+			/* The device kept the resource: at least take the pages
+			 * back from it before they are reused. */
+			os_log(dev->os, OS_LOG_WARN, "resource %u: unref refused (%d)", res->id, ret);
+			if (res->size && !res->blob_mem)
+				ret = cmd_detach_backing(dev, res->id);
+			else if (res->size)
+				ret = -VIRGO_EIO; /* a blob's pages cannot be detached */
+			else
+				ret = 0;
+		}
 	}
-	if (known && (dev->lost || ret == -VIRGO_EDEVLOST)) {
-		/* A device that stopped answering may still write to the pages:
-		 * they wait for the reset. */
+	if (known && (dev->lost || ret)) {
+		/* A device that stopped answering, or would not let go, may
+		 * still use the pages: they wait for the reset. */
 		os_mutex_lock(dev->lock);
 		list_add(&dev->zombies, res);
 		os_mutex_unlock(dev->lock);

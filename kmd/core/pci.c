@@ -87,6 +87,10 @@ int pci_probe(struct pci_transport *t, struct os_dev *os)
 				break;
 			}
 		}
+		/* A capability we cannot use is skipped: the spec lets a device
+		 * offer several of a type, the driver takes the first good one. */
+		if (ret == -VIRGO_EPROTO || ret == -VIRGO_EINVAL)
+			ret = 0;
 		pos = cap.cap_next;
 	}
 	if (!ret && (!t->common || !t->notify || !t->isr || !t->device)) {

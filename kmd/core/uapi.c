@@ -229,7 +229,7 @@ static int do_resource_create(struct core_file *f, struct virgo_resource_create 
 	}
 	ret = cmd_attach_backing(dev, res->id, &res->pages);
 	if (!ret) {
-		ret = cmd_ctx_resource(dev, f->ctx_id, res->id, true);
+		ret = cmd_ctx_attach(dev, f->ctx_id, res->id);
 		if (!ret)
 			res->ctx_id = f->ctx_id;
 	}
@@ -287,7 +287,7 @@ static int do_resource_create_blob(struct core_file *f, struct os_caller *c, str
 		obj_res_put(dev, res);
 		return ret;
 	}
-	ret = cmd_ctx_resource(dev, f->ctx_id, res->id, true);
+	ret = cmd_ctx_attach(dev, f->ctx_id, res->id);
 	if (!ret) {
 		res->ctx_id = f->ctx_id;
 		ret = obj_handle_add(f, res, &handle);
@@ -341,6 +341,26 @@ static int check_box(const struct obj_res *res, const struct virgo_transfer *t)
 	return 0;
 }
 
+/* The guest bytes a transfer touches, at one byte per texel: the least any
+ * format needs, since the core does not know every format's size. The host
+ * checks the exact span against the backing it was given. */
+static int check_backing(const struct obj_res *res, const struct virgo_transfer *t)
+{
+	uint64_t row = t->stride ? t->stride : t->box.w;
+	uint64_t layer = t->layer_stride ? t->layer_stride : row * t->box.h;
+	uint64_t need;
+
+	if (!res->size)
+		return 0; /* host-only storage: nothing of the guest's is touched */
+	if (res->info.target == T_BUFFER || res->blob_mem)
+		need = t->box.w;
+	else
+		need = (uint64_t)(t->box.d - 1) * layer + (uint64_t)(t->box.h - 1) * row + t->box.w;
+	if (t->offset > res->size || need > res->size - t->offset)
+		return -VIRGO_EINVAL;
+	return 0;
+}
+
 static int do_transfer(struct core_file *f, struct virgo_transfer *a, bool to_host)
 {
 	struct file_handle *h = obj_handle_get(f, a->bo_handle);
@@ -352,10 +372,9 @@ static int do_transfer(struct core_file *f, struct virgo_transfer *a, bool to_ho
 	ret = check_box(h->res, a);
 	if (ret)
 		return ret;
-	/* The host bounds-checks the guest side against the backing it knows;
-	 * an offset past the backing is refused here already. */
-	if (h->res->size && a->offset >= h->res->size)
-		return -VIRGO_EINVAL;
+	ret = check_backing(h->res, a);
+	if (ret)
+		return ret;
 	ret = cmd_transfer_3d(f->dev, f->ctx_id, h->res->id, to_host, a, &seq);
 	if (ret)
 		return ret;
@@ -385,9 +404,6 @@ static int do_execbuffer(struct core_file *f, struct os_caller *c, struct virgo_
 	} else if (a->ring_idx) {
 		return -VIRGO_EINVAL;
 	}
-	ret = obj_ensure_ctx(f);
-	if (ret)
-		return ret;
 	if (a->num_bo_handles) {
 		handles = os_alloc(dev->os, sizeof(*handles) * a->num_bo_handles, OS_MEM_PAGED);
 		res = os_alloc(dev->os, sizeof(*res) * a->num_bo_handles, OS_MEM_PAGED);
@@ -408,6 +424,11 @@ static int do_execbuffer(struct core_file *f, struct os_caller *c, struct virgo_
 			res[i] = h->res;
 		}
 	}
+	/* The context comes after validation: a rejected request leaves
+	 * nothing behind on the device. */
+	ret = obj_ensure_ctx(f);
+	if (ret)
+		goto out;
 	ret = cmd_submit_3d(dev, c, f->ctx_id, ring, a->command, a->size, &seq);
 	if (ret)
 		goto out;

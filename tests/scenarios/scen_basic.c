@@ -166,3 +166,40 @@ TEST(wait_nowait_busy_then_idle)
 	scen_close_bo(d, rt);
 	scen_close(d);
 }
+
+TEST(guest_blob_create_map_close)
+{
+	struct scen_dev *d = scen_open();
+	struct virgo_resource_create_blob b = { .blob_mem = VIRGO_BLOB_MEM_GUEST,
+						.blob_flags = VIRGO_BLOB_FLAG_USE_MAPPABLE, .size = 8192 };
+	struct virgo_resource_info ri = { 0 };
+	uint64_t size = 0;
+	uint8_t *p;
+
+	if (!scen_param(d, VIRGO_PARAM_RESOURCE_BLOB)) {
+		CHECK_EQ(scen_ioctl(d, VIRGO_OP_RESOURCE_CREATE_BLOB, &b), -VIRGO_ENODEV);
+		scen_close(d);
+		t_skip("%s offers no RESOURCE_BLOB", scen->name);
+		return;
+	}
+	REQUIRE_EQ(scen_ioctl(d, VIRGO_OP_RESOURCE_CREATE_BLOB, &b), 0);
+	ri.bo_handle = b.bo_handle;
+	CHECK_EQ(scen_ioctl(d, VIRGO_OP_RESOURCE_INFO, &ri), 0);
+	CHECK_EQ(ri.blob_mem, VIRGO_BLOB_MEM_GUEST);
+	CHECK_EQ(ri.res_handle, b.res_handle);
+	CHECK_EQ(ri.size, 8192);
+	p = scen_map(d, b.bo_handle, &size);
+	CHECK_EQ(size, 8192);
+	memset(p, 0x42, 8192);
+	CHECK_EQ(p[8191], 0x42);
+	/* A guest-only blob has no host storage to transfer to. */
+	{
+		struct virgo_transfer t = { .bo_handle = b.bo_handle, .box = { 0, 0, 0, 16, 1, 1 } };
+
+		CHECK_EQ(scen_ioctl(d, VIRGO_OP_TRANSFER_TO_HOST, &t), -VIRGO_EINVAL);
+	}
+	/* Host-visible memory is not offered, so HOST3D blobs cannot be mapped. */
+	CHECK_EQ(scen_param(d, VIRGO_PARAM_HOST_VISIBLE), 0);
+	scen_close_bo(d, b.bo_handle);
+	scen_close(d);
+}
