@@ -125,12 +125,13 @@ bool vqdev_push(struct vqdev *q, struct ram *ram, struct vqdev_elem *e, uint32_t
 	return irq;
 }
 
-size_t vqdev_read(const struct vqdev_elem *e, size_t off, void *dst, size_t len)
+/* Copies between a flat buffer and the segments, from byte off of them. */
+static size_t seg_copy(const struct vqdev_seg *seg, uint16_t n, size_t off, uint8_t *buf, size_t len, bool to_seg)
 {
 	size_t done = 0;
 
-	for (uint16_t i = 0; i < e->nrd && done < len; i++) {
-		size_t l = e->rd[i].len;
+	for (uint16_t i = 0; i < n && done < len; i++) {
+		size_t l = seg[i].len;
 
 		if (off >= l) {
 			off -= l;
@@ -139,30 +140,22 @@ size_t vqdev_read(const struct vqdev_elem *e, size_t off, void *dst, size_t len)
 		l -= off;
 		if (l > len - done)
 			l = len - done;
-		memcpy((uint8_t *)dst + done, e->rd[i].p + off, l);
+		if (to_seg)
+			memcpy(seg[i].p + off, buf + done, l);
+		else
+			memcpy(buf + done, seg[i].p + off, l);
 		done += l;
 		off = 0;
 	}
 	return done;
 }
 
+size_t vqdev_read(const struct vqdev_elem *e, size_t off, void *dst, size_t len)
+{
+	return seg_copy(e->rd, e->nrd, off, dst, len, false);
+}
+
 size_t vqdev_write(const struct vqdev_elem *e, size_t off, const void *src, size_t len)
 {
-	size_t done = 0;
-
-	for (uint16_t i = 0; i < e->nwr && done < len; i++) {
-		size_t l = e->wr[i].len;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		l -= off;
-		if (l > len - done)
-			l = len - done;
-		memcpy(e->wr[i].p + off, (const uint8_t *)src + done, l);
-		done += l;
-		off = 0;
-	}
-	return done;
+	return seg_copy(e->wr, e->nwr, off, (uint8_t *)(uintptr_t)src, len, true);
 }
