@@ -21,7 +21,7 @@ static int new_nodata(struct gpu_dev *dev, uint32_t len, uint32_t type, uint32_t
 /* Sends r, waits, and frees it unless the device still holds it. */
 static int call(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect)
 {
-	int ret = gpu_send(dev, r, false, false);
+	int ret = gpu_send(dev, r, false, false, NULL);
 
 	if (ret) {
 		gpu_req_free(dev, r);
@@ -45,7 +45,7 @@ int cmd_get_capset_info(struct gpu_dev *dev, uint32_t index, struct gpu_capset *
 	cmd = gpu_req_cmd(r);
 	hdr_init(&cmd->hdr, VIRTIO_GPU_CMD_GET_CAPSET_INFO, 0);
 	cmd->capset_index = index;
-	ret = gpu_send(dev, r, false, false);
+	ret = gpu_send(dev, r, false, false, NULL);
 	if (ret) {
 		gpu_req_free(dev, r);
 		return ret;
@@ -78,7 +78,7 @@ int cmd_get_capset(struct gpu_dev *dev, struct gpu_capset *c)
 	hdr_init(&cmd->hdr, VIRTIO_GPU_CMD_GET_CAPSET, 0);
 	cmd->capset_id = c->id;
 	cmd->capset_version = c->max_version;
-	ret = gpu_send(dev, r, false, false);
+	ret = gpu_send(dev, r, false, false, NULL);
 	if (ret) {
 		gpu_req_free(dev, r);
 		return ret;
@@ -113,7 +113,7 @@ static int call_copy(struct gpu_dev *dev, uint32_t type, uint32_t extra_word, ui
 	hdr_init(gpu_req_cmd(r), type, 0);
 	if (type == VIRTIO_GPU_CMD_GET_EDID)
 		((struct virtio_gpu_get_edid *)gpu_req_cmd(r))->scanout = extra_word;
-	ret = gpu_send(dev, r, false, false);
+	ret = gpu_send(dev, r, false, false, NULL);
 	if (ret) {
 		gpu_req_free(dev, r);
 		return ret;
@@ -271,7 +271,7 @@ static int call_teardown(struct gpu_dev *dev, uint32_t type, uint32_t ctx_id, ui
 		((struct virtio_gpu_resource_unref *)gpu_req_cmd(r))->resource_id = res_id;
 	if (!reserved)
 		return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
-	ret = gpu_send(dev, r, false, false);
+	ret = gpu_send(dev, r, false, false, NULL);
 	if (!ret)
 		ret = gpu_wait_req(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
 	/* Abandoned: the device holds it until a reset; the reaper frees it. */
@@ -319,10 +319,9 @@ int cmd_transfer_3d(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, bool 
 	cmd->level = t->level;
 	cmd->stride = t->stride;
 	cmd->layer_stride = t->layer_stride;
-	ret = gpu_send(dev, r, true, true);
-	if (!ret)
-		*seq = r->fence.seq; /* r may already be answered, but not freed: reaping needs us */
-	return ret;
+	/* r belongs to the device once sent: its number comes back from
+	 * gpu_send, never from r. */
+	return gpu_send(dev, r, true, true, seq);
 }
 
 int cmd_submit_3d(struct gpu_dev *dev, struct os_caller *caller, uint32_t ctx_id, int ring_idx,
@@ -351,10 +350,7 @@ int cmd_submit_3d(struct gpu_dev *dev, struct os_caller *caller, uint32_t ctx_id
 		gpu_req_free(dev, r);
 		return ret;
 	}
-	ret = gpu_send(dev, r, true, true);
-	if (!ret)
-		*seq = r->fence.seq;
-	return ret;
+	return gpu_send(dev, r, true, true, seq);
 }
 
 int cmd_move_cursor(struct gpu_dev *dev, uint32_t scanout, uint32_t x, uint32_t y, uint32_t res_id,

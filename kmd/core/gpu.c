@@ -209,7 +209,7 @@ static void gpu_drain(struct gpu_dev *dev, struct vq *q)
 		gpu_set_lost(dev, "the device returned an invalid used buffer");
 }
 
-int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async)
+int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, uint64_t *seq_out)
 {
 	struct virtio_gpu_ctrl_hdr *hdr = gpu_req_cmd(r);
 	struct vq *q = r->cursor ? &dev->cursorq : &dev->ctrlq;
@@ -255,9 +255,12 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async)
 		}
 		if (q->num_free >= n && (!fenced || fence_can_issue(&dev->timeline))) {
 			if (fenced) {
-				fence_issue(&dev->timeline, &r->fence);
+				uint64_t s = fence_issue(&dev->timeline, &r->fence);
+
 				hdr->flags |= VIRTIO_GPU_FLAG_FENCE;
-				hdr->fence_id = fence_wire_id(&dev->timeline, r->fence.seq);
+				hdr->fence_id = fence_wire_id(&dev->timeline, s);
+				if (seq_out)
+					*seq_out = s;
 			}
 			r->state = REQ_QUEUED;
 			ret = vq_add(q, bufs, n, r);
@@ -349,7 +352,7 @@ int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect)
  * wait must not free its request: gpu_call_nodata knows which case it is. */
 int gpu_call_nodata(struct gpu_dev *dev, struct gpu_req *r)
 {
-	int ret = gpu_send(dev, r, false, false);
+	int ret = gpu_send(dev, r, false, false, NULL);
 
 	if (ret) {
 		gpu_req_free(dev, r);
@@ -739,6 +742,12 @@ int gpu_reset(struct gpu_dev *dev)
 	gpu_reclaim(dev);
 	gpu_reap(dev);
 	obj_free_zombies(dev);
+	/* A reserve given up to the lost device came back through the reaper
+	 * as an ordinary request: teardown needs a new one. */
+	os_mutex_lock(dev->reserve_lock);
+	if (!dev->reserve && gpu_req_new(dev, 64, 64, 0, &dev->reserve))
+		dev->reserve = NULL;
+	os_mutex_unlock(dev->reserve_lock);
 	/* Open handles keep their objects until they close; those objects
 	 * name nothing on the device any more (obj.c checks generations). */
 	ret = gpu_start(dev, false);

@@ -117,9 +117,10 @@ static inline void *gpu_req_cmd(struct gpu_req *r) { return r->dma.va; }
 static inline void *gpu_req_resp(struct gpu_req *r) { return (uint8_t *)r->dma.va + r->resp_off; }
 /* Copies len bytes of payload from the caller into the request's chunks. */
 int gpu_req_fill(struct gpu_req *r, struct os_caller *caller, uint64_t uaddr, uint64_t len);
-/* Queues r. Fenced requests get the next sequence number (in r->fence.seq).
- * Async requests belong to the device afterwards, even on error. */
-int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async);
+/* Queues r. A fenced request gets the next sequence number, returned in
+ * *seq_out (r itself may be answered and recycled by then). Async requests
+ * belong to the device afterwards, even on error. */
+int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, uint64_t *seq_out);
 /* Waits for the answer of a sent synchronous request and maps its type to
  * 0 or an error; expect is the OK type wanted. r stays the caller's. */
 int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect);

@@ -148,6 +148,7 @@ static int do_context_init(struct core_file *f, struct os_caller *c, struct virg
 	if (ret) {
 		f->capset_id = 0;
 		f->num_rings = 0;
+		f->name[0] = 0;
 	}
 	return ret;
 }
@@ -264,9 +265,14 @@ static int do_resource_create_blob(struct core_file *f, struct os_caller *c, str
 	 * negotiate. */
 	if (a->blob_flags & VIRGO_BLOB_FLAG_USE_CROSS_DEVICE)
 		return -VIRGO_ENOTSUP;
-	ret = obj_ensure_ctx(f);
-	if (ret)
-		return ret;
+	/* Guest-only blobs need no 3D context; the others live in one. */
+	if (dev->has_virgl) {
+		ret = obj_ensure_ctx(f);
+		if (ret)
+			return ret;
+	} else if (a->cmd_size) {
+		return -VIRGO_ENODEV;
+	}
 	if (a->cmd_size) {
 		ret = cmd_submit_3d(dev, c, f->ctx_id, -1, a->cmd, a->cmd_size, &seq);
 		if (ret)
@@ -281,15 +287,16 @@ static int do_resource_create_blob(struct core_file *f, struct os_caller *c, str
 	res->blob_flags = a->blob_flags;
 	if (!guest_pages)
 		res->info.size = (uint32_t)a->size;
-	ret = cmd_resource_create_blob(dev, f->ctx_id, res->id, a, guest_pages ? &res->pages : NULL);
+	ret = cmd_resource_create_blob(dev, f->ctx_created ? f->ctx_id : 0, res->id, a,
+				       guest_pages ? &res->pages : NULL);
 	if (ret) {
 		res->generation = ~dev->generation;
 		obj_res_put(dev, res);
 		return ret;
 	}
-	ret = cmd_ctx_attach(dev, f->ctx_id, res->id);
+	ret = f->ctx_created ? cmd_ctx_attach(dev, f->ctx_id, res->id) : 0;
 	if (!ret) {
-		res->ctx_id = f->ctx_id;
+		res->ctx_id = f->ctx_created ? f->ctx_id : 0;
 		ret = obj_handle_add(f, res, &handle);
 	}
 	if (ret) {
