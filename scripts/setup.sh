@@ -25,6 +25,10 @@ PACKAGES=(
 	libegl-dev
 	libgbm-dev
 	libpng-dev
+	# run time of the embedded host: Mesa's EGL and llvmpipe (not always
+	# pulled in without recommends)
+	libegl-mesa0
+	libgl1-mesa-dri
 )
 
 # dpkg-query prints one line per known package; unknown ones go to stderr.
