@@ -19,6 +19,7 @@ export PATH="/usr/bin:/bin:$PATH"   # Debian's meson and python3 first
 SUITES=(
 	"unit|check-unit|"
 	"win|check-win|"
+	"host|check-host|tests/host/meson.build"
 	"scenarios|check-scenarios|tests/scenarios/meson.build"
 )
 

@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The embedded host's device against a broken or hostile guest: this test
+ * is the guest, writing descriptors and commands straight into guest RAM and
+ * the registers, without the driver core. Every bad request must get an
+ * ERR_* answer (or, with nowhere to write one, come back empty), and the
+ * device must go on serving; rings outside RAM make it ask for a reset.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <virgo/virtio_gpu.h>
+#include <virgo/virtio_pci.h>
+#include <virgo/virtio_ring.h>
+
+#include "ram.h"
+#include "t.h"
+#include "vgpu.h"
+#include "vpci.h"
+
+#define QSIZE 16u
+#define RAM_SIZE (16u << 20)
+
+struct guest {
+	struct ram ram;
+	struct vgpu *g;
+	struct vpci *pci;
+	uint64_t desc, avail, used, data;   /* bus addresses */
+	uint16_t avail_idx, used_seen;
+	uint32_t free_data;                 /* next free byte in the data area */
+};
+
+static void irq(void *arg, int vector)
+{
+	(void)arg;
+	(void)vector;
+}
+
+static void *at(struct guest *gu, uint64_t bus)
+{
+	return ram_ptr(&gu->ram, bus, 1);
+}
+
+static void wr(struct guest *gu, uint32_t off, unsigned w, uint32_t v)
+{
+	vpci_write(gu->pci, VPCI_COMMON_OFF + off, w, v);
+}
+
+static uint8_t status(struct guest *gu)
+{
+	return (uint8_t)vpci_read(gu->pci, VPCI_COMMON_OFF + VIRTIO_PCI_COMMON_DEVICE_STATUS, 1);
+}
+
+/* Brings the device up with the control queue at the given addresses. */
+static void guest_up(struct guest *gu, uint64_t desc, uint64_t avail, uint64_t used)
+{
+	uint64_t f = VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL);
+
+	wr(gu, VIRTIO_PCI_COMMON_DEVICE_STATUS, 1, 0);
+	/* A driver starts from empty rings after a reset. */
+	if (ram_ptr(&gu->ram, desc, 3 * 4096))
+		memset(ram_ptr(&gu->ram, desc, 3 * 4096), 0, 3 * 4096);
+	wr(gu, VIRTIO_PCI_COMMON_DEVICE_STATUS, 1, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	wr(gu, VIRTIO_PCI_COMMON_DRIVER_FEATURE_SELECT, 4, 0);
+	wr(gu, VIRTIO_PCI_COMMON_DRIVER_FEATURE, 4, (uint32_t)f);
+	wr(gu, VIRTIO_PCI_COMMON_DRIVER_FEATURE_SELECT, 4, 1);
+	wr(gu, VIRTIO_PCI_COMMON_DRIVER_FEATURE, 4, (uint32_t)(f >> 32));
+	wr(gu, VIRTIO_PCI_COMMON_DEVICE_STATUS, 1,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+	REQUIRE(status(gu) & VIRTIO_STATUS_FEATURES_OK);
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_SELECT, 2, 0);
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_SIZE, 2, QSIZE);
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_DESC_LO, 4, (uint32_t)desc);
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_DESC_HI, 4, (uint32_t)(desc >> 32));
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_DRIVER_LO, 4, (uint32_t)avail);
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_DRIVER_HI, 4, (uint32_t)(avail >> 32));
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_DEVICE_LO, 4, (uint32_t)used);
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_DEVICE_HI, 4, (uint32_t)(used >> 32));
+	wr(gu, VIRTIO_PCI_COMMON_QUEUE_ENABLE, 2, 1);
+	wr(gu, VIRTIO_PCI_COMMON_DEVICE_STATUS, 1,
+	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+	gu->avail_idx = gu->used_seen = 0;
+}
+
+/* The device of the running test, torn down after it even when a REQUIRE
+ * ended it: virglrenderer lives once per process. */
+static struct guest *live;
+
+static void guest_free(struct guest *gu)
+{
+	if (gu->g)
+		vgpu_destroy(gu->g);
+	ram_destroy(&gu->ram);
+	gu->g = NULL;
+	live = NULL;
+}
+
+static void after_each(bool failed)
+{
+	(void)failed;
+	if (live)
+		guest_free(live);
+}
+
+static void guest_new(struct guest *gu)
+{
+	struct vgpu_config cfg = { .queue_size = QSIZE, .msix = 0, .irq = irq,
+				   .features = VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) |
+					       VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_EDID) };
+	struct ram_run *run;
+	uint32_t n;
+
+	memset(gu, 0, sizeof(*gu));
+	t_after_each(after_each);
+	REQUIRE_EQ(ram_create(&gu->ram, RAM_SIZE), 0);
+	live = gu;
+	REQUIRE_EQ(ram_alloc(&gu->ram, 64, true, &run, &n), 0);
+	gu->desc = run[0].bus;
+	gu->avail = gu->desc + 4096;
+	gu->used = gu->desc + 8192;
+	gu->data = gu->desc + 4 * 4096;
+	free(run);
+	REQUIRE_EQ(vgpu_create(&gu->ram, &cfg, &gu->g), 0);
+	gu->pci = vgpu_pci(gu->g);
+	guest_up(gu, gu->desc, gu->avail, gu->used);
+}
+
+/* Copies bytes into the data area; returns their bus address. */
+static uint64_t put(struct guest *gu, const void *p, uint32_t len)
+{
+	uint64_t bus = gu->data + gu->free_data;
+
+	memcpy(at(gu, bus), p, len);
+	gu->free_data += (len + 63) & ~63u;
+	if (gu->free_data > 40 * 4096)
+		gu->free_data = 0;
+	return bus;
+}
+
+/* Posts a chain of raw descriptors (the test sets every field), notifies,
+ * and waits up to 5 s for the device to use it. Returns the used length. */
+static int post(struct guest *gu, const struct vring_desc *d, unsigned n, uint16_t head, uint32_t *used_len)
+{
+	volatile struct vring_desc *dt = at(gu, gu->desc);
+	volatile struct vring_avail *av = at(gu, gu->avail);
+	volatile struct vring_used *us = at(gu, gu->used);
+	struct timespec ts = { 0, 1000 * 1000 };
+
+	for (unsigned i = 0; i < n; i++)
+		dt[i] = d[i];
+	av->ring[gu->avail_idx % QSIZE] = head;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	av->idx = ++gu->avail_idx;
+	vpci_write(gu->pci, VPCI_NOTIFY_OFF, 2, 0);
+	for (int i = 0; i < 5000; i++) {
+		if (us->idx != gu->used_seen) {
+			*used_len = us->ring[gu->used_seen % QSIZE].len;
+			gu->used_seen++;
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return -1;
+}
+
+/* A well-formed request: req readable, a response buffer writable. */
+static uint32_t call(struct guest *gu, const void *req, uint32_t len, void *resp, uint32_t resp_len)
+{
+	uint64_t rb = put(gu, req, len), wb = put(gu, resp, resp_len);
+	struct vring_desc d[2] = { { rb, len, VRING_DESC_F_NEXT, 1 }, { wb, resp_len, VRING_DESC_F_WRITE, 0 } };
+	uint32_t used = 0;
+
+	memset(at(gu, wb), 0xee, resp_len);
+	REQUIRE_EQ(post(gu, d, 2, 0, &used), 0);
+	memcpy(resp, at(gu, wb), resp_len);
+	return ((struct virtio_gpu_ctrl_hdr *)resp)->type;
+}
+
+static uint32_t call_hdr(struct guest *gu, const void *req, uint32_t len)
+{
+	struct virtio_gpu_ctrl_hdr r;
+
+	return call(gu, req, len, &r, sizeof(r));
+}
+
+static void still_alive(struct guest *gu)
+{
+	struct virtio_gpu_ctrl_hdr h = { .type = VIRTIO_GPU_CMD_GET_DISPLAY_INFO };
+	struct virtio_gpu_resp_display_info r;
+
+	CHECK_EQ(call(gu, &h, sizeof(h), &r, sizeof(r)), VIRTIO_GPU_RESP_OK_DISPLAY_INFO);
+	CHECK_EQ(r.pmodes[0].enabled, 1);
+}
+
+TEST(unknown_and_short_commands_get_err)
+{
+	struct guest gu;
+	struct virtio_gpu_ctrl_hdr h = { .type = 0x9999 };
+	struct virtio_gpu_resource_create_2d c2 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D };
+	struct vgpu_stats st;
+
+	guest_new(&gu);
+	CHECK_EQ(call_hdr(&gu, &h, sizeof(h)), VIRTIO_GPU_RESP_ERR_UNSPEC);
+	CHECK_EQ(call_hdr(&gu, &h, 8), VIRTIO_GPU_RESP_ERR_UNSPEC);           /* shorter than a header */
+	CHECK_EQ(call_hdr(&gu, &c2, sizeof(h)), VIRTIO_GPU_RESP_ERR_UNSPEC);  /* header only */
+	c2.resource_id = 0;
+	c2.format = 1;
+	c2.width = c2.height = 16;
+	CHECK_EQ(call_hdr(&gu, &c2, sizeof(c2)), VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+	vgpu_get_stats(gu.g, &st);
+	CHECK(st.errors + st.bad_chains >= 4);
+	still_alive(&gu);
+	guest_free(&gu);
+}
+
+TEST(bad_descriptors_get_err_and_the_device_goes_on)
+{
+	struct guest gu;
+	struct virtio_gpu_ctrl_hdr h = { .type = VIRTIO_GPU_CMD_GET_DISPLAY_INFO };
+	uint64_t rb, wb;
+	uint32_t used;
+	struct vgpu_stats st;
+
+	guest_new(&gu);
+	rb = put(&gu, &h, sizeof(h));
+	wb = put(&gu, &h, sizeof(h));
+	{	/* a readable buffer outside guest RAM */
+		struct vring_desc d[2] = { { 0x1000, 24, VRING_DESC_F_NEXT, 1 }, { wb, 24, VRING_DESC_F_WRITE, 0 } };
+
+		REQUIRE_EQ(post(&gu, d, 2, 0, &used), 0);
+		CHECK_EQ(((struct virtio_gpu_ctrl_hdr *)at(&gu, wb))->type, VIRTIO_GPU_RESP_ERR_UNSPEC);
+	}
+	{	/* a length running past the end of RAM */
+		struct vring_desc d[2] = { { rb, 0xfffffff0u, VRING_DESC_F_NEXT, 1 }, { wb, 24, VRING_DESC_F_WRITE, 0 } };
+
+		REQUIRE_EQ(post(&gu, d, 2, 0, &used), 0);
+		CHECK_EQ(((struct virtio_gpu_ctrl_hdr *)at(&gu, wb))->type, VIRTIO_GPU_RESP_ERR_UNSPEC);
+	}
+	{	/* a chain that loops on itself */
+		struct vring_desc d[1] = { { rb, 24, VRING_DESC_F_NEXT, 0 } };
+
+		REQUIRE_EQ(post(&gu, d, 1, 0, &used), 0);
+		CHECK_EQ(used, 0); /* no writable buffer: returned empty */
+	}
+	{	/* readable after writable */
+		struct vring_desc d[3] = { { rb, 24, VRING_DESC_F_NEXT, 1 }, { wb, 24, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2 },
+					   { rb, 24, 0, 0 } };
+
+		REQUIRE_EQ(post(&gu, d, 3, 0, &used), 0);
+		CHECK_EQ(((struct virtio_gpu_ctrl_hdr *)at(&gu, wb))->type, VIRTIO_GPU_RESP_ERR_UNSPEC);
+	}
+	{	/* indirect descriptors were not negotiated */
+		struct vring_desc d[2] = { { rb, 24, VRING_DESC_F_INDIRECT | VRING_DESC_F_NEXT, 1 }, { wb, 24, VRING_DESC_F_WRITE, 0 } };
+
+		REQUIRE_EQ(post(&gu, d, 2, 0, &used), 0);
+		CHECK_EQ(((struct virtio_gpu_ctrl_hdr *)at(&gu, wb))->type, VIRTIO_GPU_RESP_ERR_UNSPEC);
+	}
+	{	/* next index outside the queue, and a head outside the queue */
+		struct vring_desc d[1] = { { rb, 24, VRING_DESC_F_NEXT, 999 } };
+
+		REQUIRE_EQ(post(&gu, d, 1, 0, &used), 0);
+		CHECK_EQ(used, 0);
+	}
+	{	/* a response buffer too small for any answer */
+		struct vring_desc d[2] = { { rb, 24, VRING_DESC_F_NEXT, 1 }, { wb, 4, VRING_DESC_F_WRITE, 0 } };
+
+		REQUIRE_EQ(post(&gu, d, 2, 0, &used), 0);
+		CHECK_EQ(used, 0);
+	}
+	vgpu_get_stats(gu.g, &st);
+	CHECK(st.bad_chains >= 5);
+	still_alive(&gu);
+	guest_free(&gu);
+}
+
+TEST(bad_backing_and_streams_get_err)
+{
+	struct guest gu;
+	struct virtio_gpu_ctx_create cc = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_CREATE, .ctx_id = 5 }, .nlen = 4 };
+	struct virtio_gpu_resource_create_3d c3 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_3D, .resource_id = 7,
+						    .target = 2, .format = 1, .bind = 2, .width = 16, .height = 16,
+						    .depth = 1, .array_size = 1 };
+	struct {
+		struct virtio_gpu_resource_attach_backing a;
+		struct virtio_gpu_mem_entry e[1];
+	} ab = { { { .type = VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING }, 7, 1 }, { { 0x10, 4096, 0 } } };
+	struct {
+		struct virtio_gpu_cmd_submit s;
+		uint32_t cmd[2];
+	} sub = { { { .type = VIRTIO_GPU_CMD_SUBMIT_3D, .ctx_id = 5 }, 4096, 0 }, { 0, 0 } };
+	struct virtio_gpu_transfer_host_3d t = { .hdr = { .type = VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D, .ctx_id = 5 },
+						 .box = { 0, 0, 0, 16, 16, 1 }, .resource_id = 99 };
+	struct virtio_gpu_get_capset gc = { .hdr.type = VIRTIO_GPU_CMD_GET_CAPSET, .capset_id = 2, .capset_version = 2 };
+	struct virtio_gpu_resource_unref un = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_UNREF, .resource_id = 7 };
+	struct virtio_gpu_ctx_destroy cd = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 5 } };
+	struct vgpu_stats st;
+
+	guest_new(&gu);
+	memcpy(cc.debug_name, "evil", 4);
+	CHECK_EQ(call_hdr(&gu, &cc, sizeof(cc)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(call_hdr(&gu, &cc, sizeof(cc)), VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID); /* twice */
+	cc.hdr.ctx_id = 6;
+	cc.nlen = 1000;
+	CHECK_EQ(call_hdr(&gu, &cc, sizeof(cc)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	CHECK_EQ(call_hdr(&gu, &c3, sizeof(c3)), VIRTIO_GPU_RESP_OK_NODATA);
+	/* backing outside guest RAM, and an absurd entry count */
+	CHECK_EQ(call_hdr(&gu, &ab, sizeof(ab)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	ab.a.nr_entries = 1u << 30;
+	CHECK_EQ(call_hdr(&gu, &ab, sizeof(ab)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	/* a stream longer than the request, an odd size, no context */
+	CHECK_EQ(call_hdr(&gu, &sub, sizeof(sub)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	sub.s.size = 6;
+	CHECK_EQ(call_hdr(&gu, &sub, sizeof(sub)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	sub.s.size = 8;
+	sub.s.hdr.ctx_id = 0;
+	CHECK_EQ(call_hdr(&gu, &sub, sizeof(sub)), VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID);
+	/* a transfer on an unknown resource, and on one without backing */
+	CHECK_EQ(call_hdr(&gu, &t, sizeof(t)), VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+	t.resource_id = 7;
+	CHECK_EQ(call_hdr(&gu, &t, sizeof(t)), VIRTIO_GPU_RESP_ERR_UNSPEC);
+	/* a capset answer that does not fit the response buffer */
+	CHECK_EQ(call_hdr(&gu, &gc, sizeof(gc)), VIRTIO_GPU_RESP_ERR_UNSPEC);
+	gc.capset_version = 9;
+	CHECK_EQ(call_hdr(&gu, &gc, sizeof(gc)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	/* MAP_BLOB: no host-visible region on this device */
+	{
+		struct virtio_gpu_resource_map_blob mb = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, .resource_id = 7 };
+
+		CHECK_EQ(call_hdr(&gu, &mb, sizeof(mb)), VIRTIO_GPU_RESP_ERR_UNSPEC);
+	}
+	CHECK_EQ(call_hdr(&gu, &un, sizeof(un)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(call_hdr(&gu, &un, sizeof(un)), VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID);
+	CHECK_EQ(call_hdr(&gu, &cd, sizeof(cd)), VIRTIO_GPU_RESP_OK_NODATA);
+	vgpu_get_stats(gu.g, &st);
+	CHECK_EQ(st.contexts, 0);
+	CHECK_EQ(st.resources, 0);
+	still_alive(&gu);
+	guest_free(&gu);
+}
+
+TEST(rings_outside_ram_ask_for_a_reset)
+{
+	struct guest gu;
+
+	guest_new(&gu);
+	guest_up(&gu, 0x1000, 0x2000, 0x3000);
+	vpci_write(gu.pci, VPCI_NOTIFY_OFF, 2, 0);
+	for (int i = 0; i < 500 && !(status(&gu) & VIRTIO_STATUS_DEVICE_NEEDS_RESET); i++) {
+		struct timespec ts = { 0, 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+	}
+	CHECK(status(&gu) & VIRTIO_STATUS_DEVICE_NEEDS_RESET);
+	/* A reset with good rings brings it back. */
+	guest_up(&gu, gu.desc, gu.avail, gu.used);
+	CHECK(!(status(&gu) & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	still_alive(&gu);
+	guest_free(&gu);
+}
+
+TEST(a_reset_forgets_contexts_and_resources)
+{
+	struct guest gu;
+	struct virtio_gpu_ctx_create cc = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_CREATE, .ctx_id = 3 } };
+	struct virtio_gpu_resource_create_2d c2 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, .resource_id = 4,
+						    .format = 1, .width = 8, .height = 8 };
+	struct vgpu_stats st;
+
+	guest_new(&gu);
+	CHECK_EQ(call_hdr(&gu, &cc, sizeof(cc)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(call_hdr(&gu, &c2, sizeof(c2)), VIRTIO_GPU_RESP_OK_NODATA);
+	guest_up(&gu, gu.desc, gu.avail, gu.used);
+	vgpu_get_stats(gu.g, &st);
+	CHECK_EQ(st.contexts, 0);
+	CHECK_EQ(st.resources, 0);
+	still_alive(&gu);
+	guest_free(&gu);
+}
