@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "scen.h"
+#include "scene_triangle.h"
 #include "vtp.h"
 
 struct host_dev {
@@ -30,6 +31,7 @@ struct host_dev {
 };
 
 static char sock_path[108];
+static int tcp_port;
 static pid_t host_pid;
 static int host_out = -1;
 
@@ -137,8 +139,13 @@ static int wait_ready(void)
 			return -1;
 		len += (size_t)n;
 		buf[len] = 0;
-		if (strstr(buf, "ready on"))
+		if (strstr(buf, "ready on") && strchr(buf, '\n')) {
+			const char *tcp = strstr(buf, "127.0.0.1:");
+
+			if (tcp)
+				tcp_port = atoi(tcp + 10);
 			return 0;
+		}
 	}
 	return -1;
 }
@@ -161,8 +168,8 @@ static int start_host(const char *exe)
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		execl(exe, exe, "--socket", sock_path, "--log-level", getenv("VIRGO_HOST_LOG") ? getenv("VIRGO_HOST_LOG") : "warn",
-		      (char *)NULL);
+		execl(exe, exe, "--socket", sock_path, "--tcp", "0", "--log-level",
+		      getenv("VIRGO_HOST_LOG") ? getenv("VIRGO_HOST_LOG") : "warn", (char *)NULL);
 		fprintf(stderr, "run-host: cannot run %s: %s\n", exe, strerror(errno));
 		_exit(127);
 	}
@@ -173,6 +180,25 @@ static int start_host(const char *exe)
 		return -1;
 	}
 	return 0;
+}
+
+/* The loopback TCP listener Windows programs under Wine use: mappings
+ * arrive as a file path instead of a passed descriptor. */
+TEST(tcp_transport_renders_the_triangle)
+{
+	static uint8_t px[SCENE_RT_SIZE];
+	struct host_dev *d = calloc(1, sizeof(*d));
+	char spec[64], why[200];
+
+	REQUIRE(d != NULL);
+	REQUIRE(tcp_port > 0);
+	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%d", tcp_port);
+	REQUIRE_EQ(vtp_open(spec, &d->t), 0);
+	d->base.ops = &host_ops;
+	scen_render_triangle(&d->base, px);
+	if (scene_triangle_check_full(px, SCENE_RT_STRIDE, SCENE_RT_WIDTH, SCENE_RT_HEIGHT, why, sizeof(why)))
+		t_fail(__FILE__, __LINE__, "over TCP: %s", why);
+	scen_close(&d->base);
 }
 
 /* The host's own verdict at shutdown, as a test. */
