@@ -127,6 +127,8 @@ int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect);
 /* send + wait + free, for commands answered with OK_NODATA. */
 int gpu_call_nodata(struct gpu_dev *dev, struct gpu_req *r);
 void gpu_reap(struct gpu_dev *dev);
+/* Completion context, qlock held: hands every used buffer to its request. */
+void gpu_drain(struct gpu_dev *dev, struct vq *q);
 uint64_t gpu_deadline(struct gpu_dev *dev, uint64_t timeout_ns);
 int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait);
 bool gpu_fence_signalled(struct gpu_dev *dev, uint64_t seq);
