@@ -8,6 +8,7 @@
 #   make check          every test suite (scripts/check.sh), ends "N passed, N failed"
 #   make check-unit     unit tests under ASan/UBSan (build/asan)
 #   make check-win      kmd/core cross-compiled with MinGW-w64 (build/win64), compile only
+#   make check-qemu     the scenario suite in a Linux guest on QEMU's virtio-gpu-gl (docs/qemu.md)
 #   make demo           the triangle on the embedded host
 #   make clean          remove build/
 
@@ -45,7 +46,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu demo clean
 
 all: build
 
@@ -82,6 +83,10 @@ check-scenarios: asan
 # the device's own counts are checked instead.
 check-host: asan
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 $(ASAN)/tests/host/host-tests
+
+# The scenario suite inside a Linux guest on QEMU 7.2's virtio-gpu-gl (docs/qemu.md).
+check-qemu: native
+	@bash scripts/qemu/run-qemu.sh
 
 check-win: win64
 	@echo "check-win: kmd/core compiles for x86_64 Windows with -Werror"

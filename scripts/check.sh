@@ -21,6 +21,7 @@ SUITES=(
 	"win|check-win|"
 	"host|check-host|tests/host/meson.build"
 	"scenarios|check-scenarios|tests/scenarios/meson.build"
+	"qemu|check-qemu|kmd/uio/meson.build"
 )
 
 LOGDIR=build/check

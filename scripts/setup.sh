@@ -29,6 +29,13 @@ PACKAGES=(
 	# pulled in without recommends)
 	libegl-mesa0
 	libgl1-mesa-dri
+	# the scenario suite on QEMU's virtio-gpu-gl (scripts/qemu): QEMU and its
+	# SDL/GL display under Xvfb, the guest's busybox and initramfs tools
+	qemu-system-x86
+	qemu-system-gui
+	xvfb
+	busybox-static
+	cpio
 )
 
 # dpkg-query prints one line per known package; unknown ones go to stderr.

@@ -117,7 +117,7 @@ static void env_after(bool failed)
 
 static struct scen_env host_env = {
 	.name = "virgo-host",
-	.caps = SCEN_CAN_FORK | SCEN_RAW_SOCKET,
+	.caps = SCEN_CAN_FORK | SCEN_RAW_SOCKET | SCEN_HOST_ERRORS,
 	.open = env_open,
 	.raw_connect = env_raw,
 };

@@ -30,12 +30,17 @@ struct scen_dev {
 
 #define SCEN_CAN_FORK   1u  /* clients may live in child processes and be killed */
 #define SCEN_RAW_SOCKET 2u  /* scen_env.raw_connect gives a raw transport socket */
+/* The device answers ERR when virglrenderer refuses a command stream.
+ * virgo-host does; QEMU 7.2 ignores virglrenderer's verdict and answers OK
+ * (docs/qemu.md). Both are within the virtio spec. */
+#define SCEN_HOST_ERRORS 4u
 
 struct scen_env {
 	const char *name;
 	unsigned caps;
 	int (*open)(struct scen_env *env, struct scen_dev **out);
 	int (*raw_connect)(struct scen_env *env); /* a connected fd, or -1 */
+	int (*reset)(struct scen_env *env);       /* gpu_reset on the live device; NULL: cannot */
 };
 
 /* The environment of the running suite (set by the runner). */

@@ -1,0 +1,927 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * os.h for a Linux user-space PCI driver (see uio_machine.h): the KMD core
+ * drives QEMU's real virtio-gpu from inside a guest. The Windows execution
+ * rules are asserted as in host/os_host.c, and more strictly where a thread
+ * knows it is the ISR: a breach is counted and logged, and the runner fails
+ * on any.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <virgo/uapi.h>
+
+#include "os.h"
+#include "uio_machine.h"
+
+/* ---- execution contexts ---------------------------------------------------- */
+
+static _Thread_local int in_isr;
+static _Thread_local int in_dpc;
+static _Thread_local int spin_depth;
+
+void uio_set_irq_context(int isr, int dpc)
+{
+	in_isr = isr;
+	in_dpc = dpc;
+}
+
+static void violation(struct os_dev *os, const char *what)
+{
+	__atomic_add_fetch(&os->n.violations, 1, __ATOMIC_RELAXED);
+	fprintf(stderr, "uio: execution rule broken: %s (isr %d, dpc %d, spin depth %d)\n", what, in_isr,
+		in_dpc, spin_depth);
+}
+
+/* PASSIVE only: allocation, waits, user memory, sleeping locks. */
+static void must_be_request(struct os_dev *os, const char *what)
+{
+	if (in_isr || in_dpc || spin_depth)
+		violation(os, what);
+}
+
+/* Anything but reading registers and atomics is out of bounds in the ISR. */
+static void must_not_be_isr(struct os_dev *os, const char *what)
+{
+	if (in_isr)
+		violation(os, what);
+}
+
+static void count(int64_t *field, int delta)
+{
+	__atomic_add_fetch(field, delta, __ATOMIC_RELAXED);
+}
+
+/* ---- logging ----------------------------------------------------------------- */
+
+void os_log(struct os_dev *os, enum os_log_level level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	char line[512];
+	va_list ap;
+
+	if ((int)level > os->log_level)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "kmd %s: %s\n", names[level & 3], line);
+}
+
+/* ---- pool memory -------------------------------------------------------------- */
+
+void *os_alloc(struct os_dev *os, size_t size, unsigned flags)
+{
+	void *p;
+
+	(void)flags; /* a user-space heap does not page out under us: mlockall'd */
+	must_be_request(os, "os_alloc");
+	p = calloc(1, size ? size : 1);
+	if (p)
+		count(&os->n.allocs, 1);
+	return p;
+}
+
+void os_free(struct os_dev *os, void *p)
+{
+	if (!p)
+		return;
+	must_be_request(os, "os_free");
+	free(p);
+	count(&os->n.allocs, -1);
+}
+
+/* ---- the DMA arena --------------------------------------------------------------
+ *
+ * One hugetlbfs memfd; each of its 2 MiB pages is physically contiguous and
+ * stays where it is (hugetlb pages are not swapped or compacted, and they are
+ * locked besides). The pages are mapped once, in slot order, into one
+ * virtual range: every allocation is contiguous there, so the kernel's own
+ * copies and os_pages_write are plain memcpy. */
+
+static int pagemap_phys(int pm, const void *va, uint64_t *phys)
+{
+	uint64_t e;
+	off_t off = (off_t)((uintptr_t)va / OS_PAGE_SIZE * sizeof(e));
+
+	if (pread(pm, &e, sizeof(e), off) != (ssize_t)sizeof(e))
+		return -errno;
+	if (!(e & (1ull << 63)))
+		return -ENOENT;          /* not present */
+	e &= (1ull << 55) - 1;
+	if (!e)
+		return -EPERM;           /* PFNs hidden: not root */
+	*phys = e * OS_PAGE_SIZE;
+	return 0;
+}
+
+static uint32_t huge_free_pages(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[128];
+	unsigned long n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "HugePages_Free: %lu", &n) == 1)
+			break;
+	fclose(f);
+	return (uint32_t)n;
+}
+
+static uint64_t *sort_phys;
+
+static int by_phys(const void *a, const void *b)
+{
+	uint64_t x = sort_phys[*(const uint32_t *)a], y = sort_phys[*(const uint32_t *)b];
+
+	return x < y ? -1 : x > y;
+}
+
+int uio_arena_create(struct os_dev *os, uint32_t nhuge, enum uio_layout layout)
+{
+	struct uio_arena *a = &os->arena;
+	uint64_t *filephys = NULL;
+	uint32_t *order = NULL;
+	uint8_t *tmp = MAP_FAILED, *resv = MAP_FAILED;
+	size_t size;
+	int pm = -1, ret = 0;
+
+	*a = (struct uio_arena){ .fd = -1 };
+	os->layout = layout;
+	if (!nhuge)
+		nhuge = huge_free_pages();
+	if (nhuge < 4) {
+		fprintf(stderr, "uio: %u free 2 MiB pages; reserve some (/proc/sys/vm/nr_hugepages)\n", nhuge);
+		return -ENOMEM;
+	}
+	size = (size_t)nhuge * UIO_HUGE_SIZE;
+	a->fd = memfd_create("virgo-dma", MFD_CLOEXEC | MFD_HUGETLB);
+	if (a->fd < 0 || ftruncate(a->fd, (off_t)size) < 0) {
+		ret = -errno;
+		fprintf(stderr, "uio: hugetlb memfd of %u pages: %s\n", nhuge, strerror(-ret));
+		goto out;
+	}
+	/* Fault every page in once to learn where it is. */
+	tmp = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, a->fd, 0);
+	pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	filephys = calloc(nhuge, sizeof(*filephys));
+	order = calloc(nhuge, sizeof(*order));
+	a->phys = calloc(nhuge, sizeof(*a->phys));
+	a->filepg = calloc(nhuge, sizeof(*a->filepg));
+	a->used = calloc((size_t)nhuge * UIO_HUGE_PAGES, 1);
+	if (tmp == MAP_FAILED || pm < 0 || !filephys || !order || !a->phys || !a->filepg || !a->used) {
+		ret = tmp == MAP_FAILED || pm < 0 ? -errno : -ENOMEM;
+		fprintf(stderr, "uio: arena setup: %s\n", strerror(-ret));
+		goto out;
+	}
+	for (uint32_t i = 0; i < nhuge; i++) {
+		uint64_t last;
+
+		tmp[(size_t)i * UIO_HUGE_SIZE] = 0;
+		ret = pagemap_phys(pm, tmp + (size_t)i * UIO_HUGE_SIZE, &filephys[i]);
+		if (!ret)
+			ret = pagemap_phys(pm, tmp + (size_t)(i + 1) * UIO_HUGE_SIZE - OS_PAGE_SIZE, &last);
+		if (!ret && (filephys[i] & (UIO_HUGE_SIZE - 1) ||
+			     last != filephys[i] + UIO_HUGE_SIZE - OS_PAGE_SIZE))
+			ret = -EIO; /* not one 2 MiB page after all */
+		if (ret) {
+			fprintf(stderr, "uio: physical address of huge page %u: %s\n", i, strerror(-ret));
+			goto out;
+		}
+		order[i] = i;
+	}
+	sort_phys = filephys;
+	qsort(order, nhuge, sizeof(*order), by_phys);
+	/* Slot order. Natural: ascending physical addresses, so neighbours
+	 * merge where the kernel gave adjacent pages. Scatter: the lower and
+	 * upper halves interleaved, so no two neighbours are adjacent. */
+	for (uint32_t s = 0; s < nhuge; s++) {
+		uint32_t k = layout == UIO_LAYOUT_NATURAL ? s : (s & 1) ? nhuge / 2 + s / 2 : s / 2;
+
+		a->filepg[s] = order[k];
+		a->phys[s] = filephys[order[k]];
+	}
+	if (layout == UIO_LAYOUT_SCATTER)
+		for (uint32_t s = 0; s + 1 < nhuge; s++)
+			if (a->phys[s] + UIO_HUGE_SIZE == a->phys[s + 1]) {
+				fprintf(stderr, "uio: scatter layout has adjacent slots %u/%u\n", s, s + 1);
+				ret = -EIO;
+				goto out;
+			}
+	/* A 2 MiB-aligned virtual range, then each page into its slot. */
+	resv = mmap(NULL, size + UIO_HUGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED) {
+		ret = -errno;
+		goto out;
+	}
+	a->va = (uint8_t *)(((uintptr_t)resv + UIO_HUGE_SIZE - 1) & ~(uintptr_t)(UIO_HUGE_SIZE - 1));
+	if (a->va > resv)
+		munmap(resv, (size_t)(a->va - resv));
+	munmap(a->va + size, (size_t)(resv + size + UIO_HUGE_SIZE - (a->va + size)));
+	for (uint32_t s = 0; s < nhuge; s++) {
+		void *p = mmap(a->va + (size_t)s * UIO_HUGE_SIZE, UIO_HUGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED | MAP_POPULATE, a->fd, (off_t)a->filepg[s] * UIO_HUGE_SIZE);
+		uint64_t phys = 0;
+
+		if (p == MAP_FAILED || pagemap_phys(pm, p, &phys) || phys != a->phys[s]) {
+			fprintf(stderr, "uio: slot %u does not show huge page %u\n", s, a->filepg[s]);
+			ret = -EIO;
+			goto out;
+		}
+	}
+	if (mlock(a->va, size) < 0)
+		fprintf(stderr, "uio: mlock of the arena: %s (going on: hugetlb pages stay put)\n", strerror(errno));
+	a->nhuge = nhuge;
+	a->npages = nhuge * UIO_HUGE_PAGES;
+	a->free_pages = a->npages;
+	fprintf(stderr, "uio: DMA arena: %u x 2 MiB pages (%u MiB) at %p, %s layout, physical %#" PRIx64 "..%#" PRIx64 "\n",
+		nhuge, nhuge * 2, (void *)a->va, layout == UIO_LAYOUT_NATURAL ? "natural" : "scatter",
+		filephys[order[0]], filephys[order[nhuge - 1]] + UIO_HUGE_SIZE);
+out:
+	if (tmp != MAP_FAILED)
+		munmap(tmp, size);
+	if (pm >= 0)
+		close(pm);
+	free(filephys);
+	free(order);
+	if (ret) {
+		if (a->va)
+			munmap(a->va, size);
+		a->va = NULL;
+		uio_arena_destroy(os);
+	}
+	return ret;
+}
+
+void uio_arena_destroy(struct os_dev *os)
+{
+	struct uio_arena *a = &os->arena;
+
+	if (a->va)
+		munmap(a->va, (size_t)a->nhuge * UIO_HUGE_SIZE);
+	if (a->fd >= 0)
+		close(a->fd);
+	free(a->phys);
+	free(a->filepg);
+	free(a->used);
+	*a = (struct uio_arena){ .fd = -1 };
+}
+
+static uint64_t page_phys(const struct uio_arena *a, uint32_t page)
+{
+	return a->phys[page / UIO_HUGE_PAGES] + (uint64_t)(page % UIO_HUGE_PAGES) * OS_PAGE_SIZE;
+}
+
+static bool range_free(const struct uio_arena *a, uint32_t start, uint32_t n)
+{
+	if (start > a->npages || n > a->npages - start)
+		return false;
+	for (uint32_t i = 0; i < n; i++)
+		if (a->used[start + i])
+			return false;
+	return true;
+}
+
+/* Physically contiguous: no 2 MiB line inside that is a physical break. */
+static bool range_contig(const struct uio_arena *a, uint32_t start, uint32_t n)
+{
+	for (uint32_t p = (start / UIO_HUGE_PAGES + 1) * UIO_HUGE_PAGES; p < start + n; p += UIO_HUGE_PAGES)
+		if (page_phys(a, p - 1) + OS_PAGE_SIZE != page_phys(a, p))
+			return false;
+	return true;
+}
+
+/* os->lock held. First fit from the hint; UINT32_MAX when nothing fits. */
+static uint32_t arena_first_fit(struct uio_arena *a, uint32_t n, bool contig)
+{
+	for (uint32_t pass = 0; pass < 2; pass++) {
+		uint32_t p = pass ? 0 : a->hint, end = pass ? a->hint + n : a->npages;
+
+		if (end > a->npages)
+			end = a->npages;
+		while (p + n <= end) {
+			uint32_t i = 0;
+
+			while (i < n && !a->used[p + i])
+				i++;
+			if (i < n) {
+				p += i + 1;
+				continue;
+			}
+			if (contig && !range_contig(a, p, n)) {
+				p = (p / UIO_HUGE_PAGES + 1) * UIO_HUGE_PAGES;
+				continue;
+			}
+			return p;
+		}
+	}
+	return UINT32_MAX;
+}
+
+/* Scatter layout: a backing of two pages or more goes across a 2 MiB line
+ * (a physical break), split unevenly, when such a place is free. Only the
+ * lines of the arena's top quarter are used, so that straddling backings
+ * do not cut the rest into pieces too small for large ones (which cross
+ * lines anyway). */
+static uint32_t arena_straddle(struct uio_arena *a, uint32_t n)
+{
+	uint32_t before = n / 3 ? n / 3 : 1;
+
+	for (uint32_t s = a->nhuge - a->nhuge / 4; s < a->nhuge; s++) {
+		uint32_t line = s * UIO_HUGE_PAGES;
+
+		if (line >= before && range_free(a, line - before, n))
+			return line - before;
+	}
+	return UINT32_MAX;
+}
+
+static int arena_alloc(struct os_dev *os, uint32_t n, bool contig, uint32_t *out)
+{
+	struct uio_arena *a = &os->arena;
+	uint32_t p = UINT32_MAX;
+
+	if (!n)
+		return -VIRGO_EINVAL;
+	pthread_mutex_lock(&os->lock);
+	if (n <= a->free_pages) {
+		if (!contig && n > 1 && os->layout == UIO_LAYOUT_SCATTER)
+			p = arena_straddle(a, n);
+		if (p == UINT32_MAX)
+			p = arena_first_fit(a, n, contig);
+	}
+	if (p != UINT32_MAX) {
+		memset(a->used + p, 1, n);
+		a->free_pages -= n;
+		a->hint = p + n < a->npages ? p + n : 0;
+	}
+	pthread_mutex_unlock(&os->lock);
+	if (p == UINT32_MAX)
+		return -VIRGO_ENOMEM;
+	memset(a->va + (size_t)p * OS_PAGE_SIZE, 0, (size_t)n * OS_PAGE_SIZE);
+	*out = p;
+	return 0;
+}
+
+static void arena_free(struct os_dev *os, uint32_t p, uint32_t n)
+{
+	struct uio_arena *a = &os->arena;
+
+	pthread_mutex_lock(&os->lock);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!a->used[p + i])
+			fprintf(stderr, "uio: page %u freed twice\n", p + i);
+		a->used[p + i] = 0;
+	}
+	a->free_pages += n;
+	pthread_mutex_unlock(&os->lock);
+}
+
+/* What priv points at, for DMA memory and backings. */
+struct uio_block {
+	uint32_t first; /* arena page */
+	uint32_t n;
+};
+
+int os_dma_alloc(struct os_dev *os, size_t size, struct os_dma *out)
+{
+	struct uio_block *b;
+	int ret;
+
+	must_be_request(os, "os_dma_alloc");
+	if (!size || size > (size_t)os->arena.npages * OS_PAGE_SIZE)
+		return -VIRGO_ENOMEM;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -VIRGO_ENOMEM;
+	b->n = (uint32_t)((size + OS_PAGE_SIZE - 1) / OS_PAGE_SIZE);
+	ret = arena_alloc(os, b->n, true, &b->first);
+	if (ret) {
+		free(b);
+		return ret;
+	}
+	out->va = os->arena.va + (size_t)b->first * OS_PAGE_SIZE;
+	out->bus = page_phys(&os->arena, b->first);
+	out->size = (size_t)b->n * OS_PAGE_SIZE;
+	out->priv = b;
+	count(&os->n.dma, 1);
+	return 0;
+}
+
+void os_dma_free(struct os_dev *os, struct os_dma *dma)
+{
+	struct uio_block *b = dma->priv;
+
+	must_be_request(os, "os_dma_free");
+	if (!b)
+		return;
+	arena_free(os, b->first, b->n);
+	free(b);
+	*dma = (struct os_dma){ 0 };
+	count(&os->n.dma, -1);
+}
+
+int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out)
+{
+	struct uio_arena *a = &os->arena;
+	struct uio_block *b;
+	struct os_sg *sg;
+	uint32_t nsg = 0;
+	int ret;
+
+	must_be_request(os, "os_pages_alloc");
+	if (!size || size % OS_PAGE_SIZE || size / OS_PAGE_SIZE > a->npages)
+		return -VIRGO_ENOMEM;
+	b = calloc(1, sizeof(*b));
+	if (!b)
+		return -VIRGO_ENOMEM;
+	b->n = (uint32_t)(size / OS_PAGE_SIZE);
+	/* At most one run per 2 MiB page touched, plus one. */
+	sg = calloc(b->n / UIO_HUGE_PAGES + 2, sizeof(*sg));
+	ret = sg ? arena_alloc(os, b->n, false, &b->first) : -VIRGO_ENOMEM;
+	if (ret) {
+		free(sg);
+		free(b);
+		return ret;
+	}
+	for (uint32_t i = 0; i < b->n; i++) {
+		uint64_t phys = page_phys(a, b->first + i);
+
+		if (nsg && sg[nsg - 1].bus + sg[nsg - 1].len == phys)
+			sg[nsg - 1].len += OS_PAGE_SIZE;
+		else
+			sg[nsg++] = (struct os_sg){ phys, OS_PAGE_SIZE };
+	}
+	out->size = size;
+	out->nsg = nsg;
+	out->sg = sg;
+	out->priv = b;
+	count(&os->n.pages, 1);
+	pthread_mutex_lock(&os->lock);
+	os->sg.allocs++;
+	os->sg.multi_run += nsg > 1;
+	os->sg.runs += nsg;
+	if (nsg > os->sg.max_runs)
+		os->sg.max_runs = nsg;
+	if (size > os->sg.max_bytes)
+		os->sg.max_bytes = size;
+	pthread_mutex_unlock(&os->lock);
+	return 0;
+}
+
+void os_pages_free(struct os_dev *os, struct os_pages *pages)
+{
+	struct uio_block *b = pages->priv;
+
+	must_be_request(os, "os_pages_free");
+	if (!b)
+		return;
+	arena_free(os, b->first, b->n);
+	free(b);
+	free(pages->sg);
+	*pages = (struct os_pages){ 0 };
+	count(&os->n.pages, -1);
+}
+
+int os_pages_write(struct os_dev *os, struct os_pages *pages, uint64_t offset, const void *src, size_t len)
+{
+	struct uio_block *b = pages->priv;
+
+	must_not_be_isr(os, "os_pages_write");
+	if (!b || offset > pages->size || len > pages->size - offset)
+		return -VIRGO_EINVAL;
+	memcpy(os->arena.va + (size_t)b->first * OS_PAGE_SIZE + offset, src, len);
+	return 0;
+}
+
+/* ---- PCI ---------------------------------------------------------------------------- */
+
+int os_pci_cfg_read(struct os_dev *os, uint32_t offset, void *buf, uint32_t len)
+{
+	must_not_be_isr(os, "os_pci_cfg_read");
+	if (offset > 4096 || len > 4096 - offset)
+		return -VIRGO_EINVAL;
+	return pread(os->cfg_fd, buf, len, offset) == (ssize_t)len ? 0 : -VIRGO_EIO;
+}
+
+struct os_mmio {
+	struct os_dev *os;
+	volatile uint8_t *base;
+	uint32_t len;
+};
+
+/* os->lock held: maps all of resource<bar> the first time. */
+static int bar_map(struct os_dev *os, uint8_t bar)
+{
+	char path[128];
+	struct stat st;
+	void *p;
+	int fd;
+
+	if (os->bar[bar].va)
+		return 0;
+	snprintf(path, sizeof(path), "%s/resource%u", os->path, bar);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size <= 0) {
+		fprintf(stderr, "uio: %s: %s\n", path, fd < 0 ? strerror(errno) : "not a memory BAR");
+		if (fd >= 0)
+			close(fd);
+		return -VIRGO_ENODEV;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "uio: mmap %s: %s\n", path, strerror(errno));
+		return -VIRGO_ENODEV;
+	}
+	os->bar[bar] = (struct uio_bar){ p, (uint64_t)st.st_size };
+	fprintf(stderr, "uio: BAR %u mapped: %" PRIu64 " KiB (%s)\n", bar, os->bar[bar].len >> 10, path);
+	return 0;
+}
+
+void uio_bars_unmap(struct os_dev *os)
+{
+	for (unsigned i = 0; i < 6; i++) {
+		if (os->bar[i].va)
+			munmap(os->bar[i].va, (size_t)os->bar[i].len);
+		os->bar[i] = (struct uio_bar){ 0 };
+	}
+}
+
+int os_mmio_map(struct os_dev *os, uint8_t bar, uint64_t offset, uint64_t len, struct os_mmio **out)
+{
+	struct os_mmio *m;
+	int ret;
+
+	must_be_request(os, "os_mmio_map");
+	if (bar > 5 || !len || len > UINT32_MAX)
+		return -VIRGO_EINVAL;
+	pthread_mutex_lock(&os->lock);
+	ret = bar_map(os, bar);
+	if (!ret && (offset > os->bar[bar].len || len > os->bar[bar].len - offset))
+		ret = -VIRGO_EINVAL;
+	pthread_mutex_unlock(&os->lock);
+	if (ret)
+		return ret;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -VIRGO_ENOMEM;
+	*m = (struct os_mmio){ os, os->bar[bar].va + offset, (uint32_t)len };
+	count(&os->n.mmio, 1);
+	*out = m;
+	return 0;
+}
+
+void os_mmio_unmap(struct os_dev *os, struct os_mmio *m)
+{
+	must_be_request(os, "os_mmio_unmap");
+	free(m);
+	count(&os->n.mmio, -1);
+}
+
+/* Each access is one load or store of its width, as the device expects. */
+static bool in_window(struct os_mmio *m, uint32_t off, unsigned w)
+{
+	return off <= m->len && w <= m->len - off && !(off & (w - 1));
+}
+
+uint8_t os_mmio_read8(struct os_mmio *m, uint32_t off)
+{
+	return in_window(m, off, 1) ? *(volatile uint8_t *)(m->base + off) : 0xff;
+}
+
+uint16_t os_mmio_read16(struct os_mmio *m, uint32_t off)
+{
+	return in_window(m, off, 2) ? *(volatile uint16_t *)(void *)(m->base + off) : 0xffff;
+}
+
+uint32_t os_mmio_read32(struct os_mmio *m, uint32_t off)
+{
+	return in_window(m, off, 4) ? *(volatile uint32_t *)(void *)(m->base + off) : ~0u;
+}
+
+void os_mmio_write8(struct os_mmio *m, uint32_t off, uint8_t v)
+{
+	must_not_be_isr(m->os, "os_mmio_write8");
+	if (in_window(m, off, 1))
+		*(volatile uint8_t *)(m->base + off) = v;
+}
+
+void os_mmio_write16(struct os_mmio *m, uint32_t off, uint16_t v)
+{
+	must_not_be_isr(m->os, "os_mmio_write16");
+	if (in_window(m, off, 2))
+		*(volatile uint16_t *)(void *)(m->base + off) = v;
+}
+
+void os_mmio_write32(struct os_mmio *m, uint32_t off, uint32_t v)
+{
+	must_not_be_isr(m->os, "os_mmio_write32");
+	if (in_window(m, off, 4))
+		*(volatile uint32_t *)(void *)(m->base + off) = v;
+}
+
+unsigned os_irq_msix_count(struct os_dev *os)
+{
+	(void)os;
+	return 0; /* uio_pci_generic gives the INTx line only */
+}
+
+/* ---- atomics -------------------------------------------------------------------------- */
+
+uint32_t os_atomic_or32(volatile uint32_t *p, uint32_t v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
+uint32_t os_atomic_xchg32(volatile uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
+uint64_t os_atomic_load64(volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
+void os_atomic_store64(volatile uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
+
+/* ---- locks ----------------------------------------------------------------------------- */
+
+struct os_spin {
+	struct os_dev *os;
+	pthread_mutex_t m;
+};
+
+struct os_spin *os_spin_create(struct os_dev *os)
+{
+	struct os_spin *l;
+
+	must_be_request(os, "os_spin_create");
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->os = os;
+	pthread_mutex_init(&l->m, NULL);
+	count(&os->n.spins, 1);
+	return l;
+}
+
+void os_spin_destroy(struct os_spin *l)
+{
+	must_be_request(l->os, "os_spin_destroy");
+	pthread_mutex_destroy(&l->m);
+	count(&l->os->n.spins, -1);
+	free(l);
+}
+
+void os_spin_lock(struct os_spin *l)
+{
+	must_not_be_isr(l->os, "os_spin_lock");
+	pthread_mutex_lock(&l->m);
+	spin_depth++;
+}
+
+void os_spin_unlock(struct os_spin *l)
+{
+	if (spin_depth <= 0)
+		violation(l->os, "os_spin_unlock without the lock");
+	spin_depth--;
+	pthread_mutex_unlock(&l->m);
+}
+
+struct os_mutex {
+	struct os_dev *os;
+	pthread_mutex_t m;
+};
+
+struct os_mutex *os_mutex_create(struct os_dev *os)
+{
+	struct os_mutex *l;
+
+	must_be_request(os, "os_mutex_create");
+	l = calloc(1, sizeof(*l));
+	if (!l)
+		return NULL;
+	l->os = os;
+	pthread_mutex_init(&l->m, NULL);
+	count(&os->n.mutexes, 1);
+	return l;
+}
+
+void os_mutex_destroy(struct os_mutex *l)
+{
+	must_be_request(l->os, "os_mutex_destroy");
+	pthread_mutex_destroy(&l->m);
+	count(&l->os->n.mutexes, -1);
+	free(l);
+}
+
+void os_mutex_lock(struct os_mutex *l)
+{
+	must_be_request(l->os, "os_mutex_lock");
+	pthread_mutex_lock(&l->m);
+}
+
+void os_mutex_unlock(struct os_mutex *l)
+{
+	pthread_mutex_unlock(&l->m);
+}
+
+void os_might_sleep(struct os_dev *os)
+{
+	must_be_request(os, "a blocking call");
+}
+
+/* ---- waiting -------------------------------------------------------------------------------- */
+
+struct os_waitq {
+	struct os_dev *os;
+	pthread_mutex_t m;
+	pthread_cond_t c;
+	uint64_t seq;
+};
+
+struct os_waitq *os_waitq_create(struct os_dev *os)
+{
+	struct os_waitq *w;
+	pthread_condattr_t a;
+
+	must_be_request(os, "os_waitq_create");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->os = os;
+	pthread_mutex_init(&w->m, NULL);
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->c, &a);
+	pthread_condattr_destroy(&a);
+	count(&os->n.waitqs, 1);
+	return w;
+}
+
+void os_waitq_destroy(struct os_waitq *w)
+{
+	must_be_request(w->os, "os_waitq_destroy");
+	pthread_cond_destroy(&w->c);
+	pthread_mutex_destroy(&w->m);
+	count(&w->os->n.waitqs, -1);
+	free(w);
+}
+
+uint64_t os_waitq_seq(struct os_waitq *w)
+{
+	return __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
+}
+
+int os_waitq_wait(struct os_waitq *w, uint64_t seq, uint64_t deadline_ns)
+{
+	struct timespec ts = { (time_t)(deadline_ns / 1000000000ull), (long)(deadline_ns % 1000000000ull) };
+	int ret = 0;
+
+	must_be_request(w->os, "os_waitq_wait");
+	pthread_mutex_lock(&w->m);
+	while (w->seq == seq && ret != ETIMEDOUT)
+		ret = pthread_cond_timedwait(&w->c, &w->m, &ts);
+	ret = w->seq == seq ? -VIRGO_ETIMEDOUT : 0;
+	pthread_mutex_unlock(&w->m);
+	return ret;
+}
+
+void os_waitq_wake(struct os_waitq *w)
+{
+	must_not_be_isr(w->os, "os_waitq_wake");
+	pthread_mutex_lock(&w->m);
+	__atomic_add_fetch(&w->seq, 1, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&w->c);
+	pthread_mutex_unlock(&w->m);
+}
+
+uint64_t os_time_ns(struct os_dev *os)
+{
+	struct timespec ts;
+
+	(void)os;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- the caller's memory ----------------------------------------------------------------------
+ * The caller is this process. The kernel reads and writes its memory the
+ * way a kernel does, through an interface that reports a bad address
+ * instead of faulting: process_vm_readv/writev on our own pid. The first
+ * 64 KiB are never valid (NULL and small integers taken for pointers). */
+
+#define USER_LOW_LIMIT (64u << 10)
+
+static bool user_range_ok(uint64_t uaddr, size_t len)
+{
+	return uaddr >= USER_LOW_LIMIT && uaddr + len >= uaddr && uaddr + len <= (uint64_t)UINTPTR_MAX;
+}
+
+static struct os_dev *the_os; /* for the rule checks: callers carry no device */
+
+int os_copy_from_user(struct os_caller *c, void *dst, uint64_t uaddr, size_t len)
+{
+	struct iovec local = { dst, len }, remote = { (void *)(uintptr_t)uaddr, len };
+
+	if (the_os)
+		must_be_request(the_os, "os_copy_from_user");
+	if (!c || !user_range_ok(uaddr, len))
+		return -VIRGO_EFAULT;
+	if (!len)
+		return 0;
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -VIRGO_EFAULT;
+}
+
+int os_copy_to_user(struct os_caller *c, uint64_t uaddr, const void *src, size_t len)
+{
+	struct iovec local = { (void *)src, len }, remote = { (void *)(uintptr_t)uaddr, len };
+
+	if (the_os)
+		must_be_request(the_os, "os_copy_to_user");
+	if (!c || !user_range_ok(uaddr, len))
+		return -VIRGO_EFAULT;
+	if (!len)
+		return 0;
+	return process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -VIRGO_EFAULT;
+}
+
+/* A user mapping is a view of its own: the memfd's 2 MiB pages that hold the
+ * backing, mapped again one after the other in arena order. It aliases the
+ * pages the device reads and writes, and unmapping it really takes it away
+ * (a later access by the client faults, as it would on Windows). */
+struct uio_user_map {
+	struct os_dev *os;
+	struct os_caller *caller;
+	uint8_t *base;
+	size_t len;
+};
+
+int os_map_user(struct os_caller *c, struct os_pages *pages, uint64_t *uaddr, void **cookie)
+{
+	struct uio_block *b = pages->priv;
+	struct os_dev *os = the_os;
+	struct uio_user_map *m;
+	uint32_t s0, s1;
+	uint8_t *resv, *base;
+	size_t len;
+
+	if (!os || !c || !b)
+		return -VIRGO_EFAULT;
+	must_be_request(os, "os_map_user");
+	s0 = b->first / UIO_HUGE_PAGES;
+	s1 = (b->first + b->n - 1) / UIO_HUGE_PAGES;
+	len = (size_t)(s1 - s0 + 1) * UIO_HUGE_SIZE;
+	resv = mmap(NULL, len + UIO_HUGE_SIZE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (resv == MAP_FAILED)
+		return -VIRGO_ENOMEM;
+	base = (uint8_t *)(((uintptr_t)resv + UIO_HUGE_SIZE - 1) & ~(uintptr_t)(UIO_HUGE_SIZE - 1));
+	if (base > resv)
+		munmap(resv, (size_t)(base - resv));
+	munmap(base + len, (size_t)(resv + len + UIO_HUGE_SIZE - (base + len)));
+	for (uint32_t s = s0; s <= s1; s++) {
+		void *p = mmap(base + (size_t)(s - s0) * UIO_HUGE_SIZE, UIO_HUGE_SIZE, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_FIXED, os->arena.fd, (off_t)os->arena.filepg[s] * UIO_HUGE_SIZE);
+
+		if (p == MAP_FAILED) {
+			munmap(base, len);
+			return -VIRGO_ENOMEM;
+		}
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		munmap(base, len);
+		return -VIRGO_ENOMEM;
+	}
+	*m = (struct uio_user_map){ os, c, base, len };
+	*uaddr = (uint64_t)(uintptr_t)(base + (size_t)(b->first % UIO_HUGE_PAGES) * OS_PAGE_SIZE);
+	*cookie = m;
+	c->maps++;
+	count(&os->n.maps, 1);
+	return 0;
+}
+
+void os_unmap_user(struct os_caller *c, void *cookie)
+{
+	struct uio_user_map *m = cookie;
+
+	if (!m)
+		return;
+	must_be_request(m->os, "os_unmap_user");
+	/* Without a caller (CLOSE after a missed cleanup) the OS layer still
+	 * knows the mapping: in-guest it is this process's anyway. */
+	if (c && c != m->caller)
+		violation(m->os, "os_unmap_user by another caller");
+	munmap(m->base, m->len);
+	m->caller->maps--;
+	count(&m->os->n.maps, -1);
+	free(m);
+}
+
+void uio_set_os(struct os_dev *os)
+{
+	the_os = os;
+}
