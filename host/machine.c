@@ -8,10 +8,10 @@
 #include <virgo/virtio_ring.h>
 
 #include "log.h"
+#include "os_posix.h"
 
 #define INTX_BIT 63
 
-extern _Thread_local int os_host_in_dpc;
 
 static void machine_irq(void *arg, int vector)
 {
@@ -28,7 +28,6 @@ static void *irq_thread(void *arg)
 {
 	struct machine *m = arg;
 
-	os_host_in_dpc = 1;
 	pthread_mutex_lock(&m->irq_lock);
 	for (;;) {
 		uint64_t pending;
@@ -45,8 +44,14 @@ static void *irq_thread(void *arg)
 		for (int v = 0; v < 64 && gpu; v++) {
 			if (!(pending & (1ull << v)))
 				continue;
-			if (gpu_isr(gpu, v == INTX_BIT ? -1 : v))
+			bool ours;
+
+			posix_set_context(1, 0);
+			ours = gpu_isr(gpu, v == INTX_BIT ? -1 : v);
+			posix_set_context(0, 1);
+			if (ours)
 				gpu_dpc(gpu);
+			posix_set_context(0, 0);
 		}
 		pthread_mutex_lock(&m->irq_lock);
 	}

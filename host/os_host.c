@@ -15,11 +15,11 @@
 #include "log.h"
 #include "machine.h"
 #include "os.h"
+#include "os_posix.h"
 #include "vpci.h"
 
-/* Execution context of the current thread, set by the interrupt thread. */
-_Thread_local int os_host_in_dpc;
-static _Thread_local int spin_depth;
+/* The rule checks and the synchronisation live in kmd/posix/os_posix.c. */
+#define must_be_request posix_must_be_request
 
 static void count(struct os_dev *os, int64_t *field, int delta)
 {
@@ -27,16 +27,12 @@ static void count(struct os_dev *os, int64_t *field, int delta)
 	(void)os;
 }
 
-static void violation(struct os_dev *os, const char *what)
+void posix_count(struct os_dev *os, enum posix_kind kind, int delta)
 {
-	__atomic_add_fetch(&os->n.violations, 1, __ATOMIC_RELAXED);
-	hlog(HLOG_ERR, "execution rule broken: %s (spin depth %d, dpc %d)", what, spin_depth, os_host_in_dpc);
-}
+	int64_t *f[] = { [POSIX_SPIN] = &os->n.spins, [POSIX_MUTEX] = &os->n.mutexes,
+			 [POSIX_WAITQ] = &os->n.waitqs, [POSIX_VIOLATION] = &os->n.violations };
 
-static void must_be_request(struct os_dev *os, const char *what)
-{
-	if (spin_depth || os_host_in_dpc)
-		violation(os, what);
+	count(os, f[kind], delta);
 }
 
 void os_log(struct os_dev *os, enum os_log_level level, const char *fmt, ...)
@@ -209,155 +205,6 @@ void os_mmio_write32(struct os_mmio *m, uint32_t off, uint32_t v) { mmio_wr(m, o
 unsigned os_irq_msix_count(struct os_dev *os)
 {
 	return os->msix;
-}
-
-uint32_t os_atomic_or32(volatile uint32_t *p, uint32_t v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
-uint32_t os_atomic_xchg32(volatile uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
-uint64_t os_atomic_load64(volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
-void os_atomic_store64(volatile uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
-
-struct os_spin {
-	struct os_dev *os;
-	pthread_mutex_t m;
-};
-
-struct os_spin *os_spin_create(struct os_dev *os)
-{
-	struct os_spin *l = calloc(1, sizeof(*l));
-
-	if (!l)
-		return NULL;
-	l->os = os;
-	pthread_mutex_init(&l->m, NULL);
-	count(os, &os->n.spins, 1);
-	return l;
-}
-
-void os_spin_destroy(struct os_spin *l)
-{
-	pthread_mutex_destroy(&l->m);
-	count(l->os, &l->os->n.spins, -1);
-	free(l);
-}
-
-void os_spin_lock(struct os_spin *l)
-{
-	pthread_mutex_lock(&l->m);
-	spin_depth++;
-}
-
-void os_spin_unlock(struct os_spin *l)
-{
-	spin_depth--;
-	pthread_mutex_unlock(&l->m);
-}
-
-struct os_mutex {
-	struct os_dev *os;
-	pthread_mutex_t m;
-};
-
-struct os_mutex *os_mutex_create(struct os_dev *os)
-{
-	struct os_mutex *l = calloc(1, sizeof(*l));
-
-	if (!l)
-		return NULL;
-	l->os = os;
-	pthread_mutex_init(&l->m, NULL);
-	count(os, &os->n.mutexes, 1);
-	return l;
-}
-
-void os_mutex_destroy(struct os_mutex *l)
-{
-	pthread_mutex_destroy(&l->m);
-	count(l->os, &l->os->n.mutexes, -1);
-	free(l);
-}
-
-void os_mutex_lock(struct os_mutex *l)
-{
-	must_be_request(l->os, "os_mutex_lock");
-	pthread_mutex_lock(&l->m);
-}
-
-void os_mutex_unlock(struct os_mutex *l)
-{
-	pthread_mutex_unlock(&l->m);
-}
-
-void os_might_sleep(struct os_dev *os)
-{
-	must_be_request(os, "a blocking call");
-}
-
-struct os_waitq {
-	struct os_dev *os;
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	uint64_t seq;
-};
-
-struct os_waitq *os_waitq_create(struct os_dev *os)
-{
-	struct os_waitq *w = calloc(1, sizeof(*w));
-	pthread_condattr_t a;
-
-	if (!w)
-		return NULL;
-	w->os = os;
-	pthread_mutex_init(&w->m, NULL);
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->c, &a);
-	pthread_condattr_destroy(&a);
-	count(os, &os->n.waitqs, 1);
-	return w;
-}
-
-void os_waitq_destroy(struct os_waitq *w)
-{
-	pthread_cond_destroy(&w->c);
-	pthread_mutex_destroy(&w->m);
-	count(w->os, &w->os->n.waitqs, -1);
-	free(w);
-}
-
-uint64_t os_waitq_seq(struct os_waitq *w)
-{
-	return __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
-}
-
-int os_waitq_wait(struct os_waitq *w, uint64_t seq, uint64_t deadline_ns)
-{
-	struct timespec ts = { (time_t)(deadline_ns / 1000000000ull), (long)(deadline_ns % 1000000000ull) };
-	int ret = 0;
-
-	must_be_request(w->os, "os_waitq_wait");
-	pthread_mutex_lock(&w->m);
-	while (w->seq == seq && ret != ETIMEDOUT)
-		ret = pthread_cond_timedwait(&w->c, &w->m, &ts);
-	ret = w->seq == seq ? -VIRGO_ETIMEDOUT : 0;
-	pthread_mutex_unlock(&w->m);
-	return ret;
-}
-
-void os_waitq_wake(struct os_waitq *w)
-{
-	pthread_mutex_lock(&w->m);
-	__atomic_add_fetch(&w->seq, 1, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&w->c);
-	pthread_mutex_unlock(&w->m);
-}
-
-uint64_t os_time_ns(struct os_dev *os)
-{
-	struct timespec ts;
-
-	(void)os;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 int os_copy_from_user(struct os_caller *c, void *dst, uint64_t uaddr, size_t len)

@@ -23,44 +23,31 @@
 #include <virgo/uapi.h>
 
 #include "os.h"
+#include "os_posix.h"
 #include "uio_machine.h"
 
 /* ---- execution contexts ---------------------------------------------------- */
 
-static _Thread_local int in_isr;
-static _Thread_local int in_dpc;
-static _Thread_local int spin_depth;
-
+/* The rule checks and the synchronisation live in kmd/posix/os_posix.c. */
 void uio_set_irq_context(int isr, int dpc)
 {
-	in_isr = isr;
-	in_dpc = dpc;
+	posix_set_context(isr, dpc);
 }
 
-static void violation(struct os_dev *os, const char *what)
-{
-	__atomic_add_fetch(&os->n.violations, 1, __ATOMIC_RELAXED);
-	fprintf(stderr, "uio: execution rule broken: %s (isr %d, dpc %d, spin depth %d)\n", what, in_isr,
-		in_dpc, spin_depth);
-}
-
-/* PASSIVE only: allocation, waits, user memory, sleeping locks. */
-static void must_be_request(struct os_dev *os, const char *what)
-{
-	if (in_isr || in_dpc || spin_depth)
-		violation(os, what);
-}
-
-/* Anything but reading registers and atomics is out of bounds in the ISR. */
-static void must_not_be_isr(struct os_dev *os, const char *what)
-{
-	if (in_isr)
-		violation(os, what);
-}
+#define must_be_request posix_must_be_request
+#define must_not_be_isr posix_must_not_be_isr
 
 static void count(int64_t *field, int delta)
 {
 	__atomic_add_fetch(field, delta, __ATOMIC_RELAXED);
+}
+
+void posix_count(struct os_dev *os, enum posix_kind kind, int delta)
+{
+	int64_t *f[] = { [POSIX_SPIN] = &os->n.spins, [POSIX_MUTEX] = &os->n.mutexes,
+			 [POSIX_WAITQ] = &os->n.waitqs, [POSIX_VIOLATION] = &os->n.violations };
+
+	count(f[kind], delta);
 }
 
 /* ---- logging ----------------------------------------------------------------- */
@@ -640,174 +627,6 @@ unsigned os_irq_msix_count(struct os_dev *os)
 	return 0; /* uio_pci_generic gives the INTx line only */
 }
 
-/* ---- atomics -------------------------------------------------------------------------- */
-
-uint32_t os_atomic_or32(volatile uint32_t *p, uint32_t v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
-uint32_t os_atomic_xchg32(volatile uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
-uint64_t os_atomic_load64(volatile uint64_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
-void os_atomic_store64(volatile uint64_t *p, uint64_t v) { __atomic_store_n(p, v, __ATOMIC_SEQ_CST); }
-
-/* ---- locks ----------------------------------------------------------------------------- */
-
-struct os_spin {
-	struct os_dev *os;
-	pthread_mutex_t m;
-};
-
-struct os_spin *os_spin_create(struct os_dev *os)
-{
-	struct os_spin *l;
-
-	must_be_request(os, "os_spin_create");
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return NULL;
-	l->os = os;
-	pthread_mutex_init(&l->m, NULL);
-	count(&os->n.spins, 1);
-	return l;
-}
-
-void os_spin_destroy(struct os_spin *l)
-{
-	must_be_request(l->os, "os_spin_destroy");
-	pthread_mutex_destroy(&l->m);
-	count(&l->os->n.spins, -1);
-	free(l);
-}
-
-void os_spin_lock(struct os_spin *l)
-{
-	must_not_be_isr(l->os, "os_spin_lock");
-	pthread_mutex_lock(&l->m);
-	spin_depth++;
-}
-
-void os_spin_unlock(struct os_spin *l)
-{
-	if (spin_depth <= 0)
-		violation(l->os, "os_spin_unlock without the lock");
-	spin_depth--;
-	pthread_mutex_unlock(&l->m);
-}
-
-struct os_mutex {
-	struct os_dev *os;
-	pthread_mutex_t m;
-};
-
-struct os_mutex *os_mutex_create(struct os_dev *os)
-{
-	struct os_mutex *l;
-
-	must_be_request(os, "os_mutex_create");
-	l = calloc(1, sizeof(*l));
-	if (!l)
-		return NULL;
-	l->os = os;
-	pthread_mutex_init(&l->m, NULL);
-	count(&os->n.mutexes, 1);
-	return l;
-}
-
-void os_mutex_destroy(struct os_mutex *l)
-{
-	must_be_request(l->os, "os_mutex_destroy");
-	pthread_mutex_destroy(&l->m);
-	count(&l->os->n.mutexes, -1);
-	free(l);
-}
-
-void os_mutex_lock(struct os_mutex *l)
-{
-	must_be_request(l->os, "os_mutex_lock");
-	pthread_mutex_lock(&l->m);
-}
-
-void os_mutex_unlock(struct os_mutex *l)
-{
-	pthread_mutex_unlock(&l->m);
-}
-
-void os_might_sleep(struct os_dev *os)
-{
-	must_be_request(os, "a blocking call");
-}
-
-/* ---- waiting -------------------------------------------------------------------------------- */
-
-struct os_waitq {
-	struct os_dev *os;
-	pthread_mutex_t m;
-	pthread_cond_t c;
-	uint64_t seq;
-};
-
-struct os_waitq *os_waitq_create(struct os_dev *os)
-{
-	struct os_waitq *w;
-	pthread_condattr_t a;
-
-	must_be_request(os, "os_waitq_create");
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return NULL;
-	w->os = os;
-	pthread_mutex_init(&w->m, NULL);
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->c, &a);
-	pthread_condattr_destroy(&a);
-	count(&os->n.waitqs, 1);
-	return w;
-}
-
-void os_waitq_destroy(struct os_waitq *w)
-{
-	must_be_request(w->os, "os_waitq_destroy");
-	pthread_cond_destroy(&w->c);
-	pthread_mutex_destroy(&w->m);
-	count(&w->os->n.waitqs, -1);
-	free(w);
-}
-
-uint64_t os_waitq_seq(struct os_waitq *w)
-{
-	return __atomic_load_n(&w->seq, __ATOMIC_ACQUIRE);
-}
-
-int os_waitq_wait(struct os_waitq *w, uint64_t seq, uint64_t deadline_ns)
-{
-	struct timespec ts = { (time_t)(deadline_ns / 1000000000ull), (long)(deadline_ns % 1000000000ull) };
-	int ret = 0;
-
-	must_be_request(w->os, "os_waitq_wait");
-	pthread_mutex_lock(&w->m);
-	while (w->seq == seq && ret != ETIMEDOUT)
-		ret = pthread_cond_timedwait(&w->c, &w->m, &ts);
-	ret = w->seq == seq ? -VIRGO_ETIMEDOUT : 0;
-	pthread_mutex_unlock(&w->m);
-	return ret;
-}
-
-void os_waitq_wake(struct os_waitq *w)
-{
-	must_not_be_isr(w->os, "os_waitq_wake");
-	pthread_mutex_lock(&w->m);
-	__atomic_add_fetch(&w->seq, 1, __ATOMIC_RELEASE);
-	pthread_cond_broadcast(&w->c);
-	pthread_mutex_unlock(&w->m);
-}
-
-uint64_t os_time_ns(struct os_dev *os)
-{
-	struct timespec ts;
-
-	(void)os;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- the caller's memory ----------------------------------------------------------------------
  * The caller is this process. The kernel reads and writes its memory the
  * way a kernel does, through an interface that reports a bad address
@@ -914,7 +733,7 @@ void os_unmap_user(struct os_caller *c, void *cookie)
 	/* Without a caller (CLOSE after a missed cleanup) the OS layer still
 	 * knows the mapping: in-guest it is this process's anyway. */
 	if (c && c != m->caller)
-		violation(m->os, "os_unmap_user by another caller");
+		posix_violation(m->os, "os_unmap_user by another caller");
 	munmap(m->base, m->len);
 	m->caller->maps--;
 	count(&m->os->n.maps, -1);
