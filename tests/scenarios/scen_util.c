@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -131,10 +132,15 @@ bool scen_wait_param(struct scen_dev *d, uint64_t param, uint64_t want, unsigned
 {
 	/* Closing a handle over a socket completes after the close returns. */
 	for (unsigned waited = 0;; waited += 10) {
-		if (scen_param(d, param) == want)
+		uint64_t v = scen_param(d, param);
+
+		if (v == want)
 			return true;
-		if (waited >= ms)
+		if (waited >= ms) {
+			printf("  param %#llx is still %llu after %u ms (want %llu)\n", (unsigned long long)param,
+			       (unsigned long long)v, ms, (unsigned long long)want);
 			return false;
+		}
 		struct timespec ts = { 0, 10 * 1000 * 1000 };
 		nanosleep(&ts, NULL);
 	}
