@@ -36,6 +36,8 @@ PACKAGES=(
 	xvfb
 	busybox-static
 	cpio
+	xz-utils
+	zstd
 )
 
 # dpkg-query prints one line per known package; unknown ones go to stderr.
