@@ -7,7 +7,8 @@
 #   make / make build   native build in build/native
 #   make check          every test suite (scripts/check.sh), ends "N passed, N failed"
 #   make check-unit     unit tests under ASan/UBSan (build/asan)
-#   make check-win      kmd/core cross-compiled with MinGW-w64 (build/win64), compile only
+#   make check-win      the Windows kernel driver cross-built with MinGW-w64 (build/win64) and checked
+#   make dist           the Windows driver package in build/dist/
 #   make check-qemu     the scenario suite in a Linux guest on QEMU's virtio-gpu-gl (docs/qemu.md)
 #   make demo           the triangle on the embedded host
 #   make clean          remove build/
@@ -46,7 +47,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu dist demo clean
 
 all: build
 
@@ -88,8 +89,14 @@ check-host: asan
 check-qemu: native
 	@bash scripts/qemu/run-qemu.sh
 
+# The Windows kernel driver: PE, imports, signature, catalog, INF, request
+# decoding, exception handling (some under Wine).
 check-win: win64
-	@echo "check-win: kmd/core compiles for x86_64 Windows with -Werror"
+	@bash tests/win/check.sh $(WIN64)
+
+# The Windows driver package: build/dist/virgo-win64/ and its zip.
+dist: win64
+	@bash scripts/dist.sh --build $(WIN64)
 
 demo: native
 	@bash scripts/demo.sh

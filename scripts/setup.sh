@@ -14,8 +14,12 @@ PACKAGES=(
 	pkg-config
 	ccache
 	python3-mako
-	# Windows cross build of the kernel-driver core
+	# Windows cross build of the kernel driver, its test signing and catalog,
+	# and the checks that run Windows code under Wine
 	gcc-mingw-w64-x86-64
+	osslsigncode
+	openssl
+	wine64
 	# sanitizers and fuzzing with clang
 	clang
 	libclang-rt-14-dev
