@@ -2,6 +2,7 @@
 #include "machine.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <virgo/virtio_gpu.h>
@@ -40,6 +41,7 @@ static void *irq_thread(void *arg)
 		pending = m->irq_pending;
 		m->irq_pending = 0;
 		gpu = __atomic_load_n(&m->gpu, __ATOMIC_ACQUIRE);
+		m->irq_busy = gpu != NULL;
 		pthread_mutex_unlock(&m->irq_lock);
 		for (int v = 0; v < 64 && gpu; v++) {
 			if (!(pending & (1ull << v)))
@@ -54,9 +56,23 @@ static void *irq_thread(void *arg)
 			posix_set_context(0, 0);
 		}
 		pthread_mutex_lock(&m->irq_lock);
+		m->irq_busy = false;
+		pthread_cond_broadcast(&m->irq_cond);
 	}
 	pthread_mutex_unlock(&m->irq_lock);
 	return NULL;
+}
+
+void os_irq_sync(struct os_dev *os)
+{
+	struct machine *m = (struct machine *)(void *)((char *)os - offsetof(struct machine, os));
+
+	/* m->gpu was withdrawn before this: a dispatch starting now reads NULL,
+	 * so only one already under way is waited for. */
+	pthread_mutex_lock(&m->irq_lock);
+	while (m->irq_busy)
+		pthread_cond_wait(&m->irq_cond, &m->irq_lock);
+	pthread_mutex_unlock(&m->irq_lock);
 }
 
 int machine_start(struct machine *m, const struct machine_config *cfg)

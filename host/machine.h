@@ -62,6 +62,7 @@ struct machine {
 	uint64_t irq_pending;    /* bit n: vector n; bit 63: INTx */
 	bool irq_stop;
 	bool irq_started;
+	bool irq_busy;           /* the thread is inside gpu_isr/gpu_dpc */
 };
 
 int machine_start(struct machine *m, const struct machine_config *cfg);

@@ -37,6 +37,9 @@ int gpu_reset(struct gpu_dev *dev);
 bool gpu_isr(struct gpu_dev *dev, int msix_message); /* -1 for INTx */
 void gpu_dpc(struct gpu_dev *dev);
 bool gpu_is_lost(struct gpu_dev *dev);
+/* Ends every wait at once: for surprise removal and power-down, where the
+ * device will not answer again. Safe in any context but the ISR. */
+void gpu_set_lost(struct gpu_dev *dev, const char *why);
 
 /* Device-wide counters for tests and logs. */
 struct gpu_stats {

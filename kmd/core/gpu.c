@@ -310,6 +310,7 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	return 0;
 fail:
 	*out = NULL;
+	os_irq_sync(os);
 	gpu_fini(dev);
 	return ret;
 }

@@ -100,6 +100,10 @@ void os_mmio_write32(struct os_mmio *m, uint32_t off, uint32_t v);
  * the MSI-X table index, which is what the core programs as the queue and
  * config vectors. os_log is allowed in every context. */
 unsigned os_irq_msix_count(struct os_dev *os);
+/* Returns once no ISR or DPC of this device is running or queued. A failed
+ * gpu_init calls it after withdrawing *out and before freeing anything, as
+ * the interrupt path may still hold the pointer it read. */
+void os_irq_sync(struct os_dev *os);
 
 /* ---- atomics (ISR to DPC hand-off) ---- */
 uint32_t os_atomic_or32(volatile uint32_t *p, uint32_t v);  /* returns old */

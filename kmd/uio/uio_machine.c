@@ -4,6 +4,8 @@
  * the DMA arena, connect the INTx line, start the core. */
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -215,7 +217,10 @@ static void *irq_thread(void *arg)
 			continue;
 		if (read(m->uio_fd, &events, sizeof(events)) != (ssize_t)sizeof(events))
 			continue;
-		gpu = __atomic_load_n(&m->gpu, __ATOMIC_ACQUIRE);
+		/* Busy before reading the pointer: os_irq_sync withdraws it first
+		 * and then waits for busy to clear (both sequentially consistent). */
+		__atomic_store_n(&m->irq_busy, 1, __ATOMIC_SEQ_CST);
+		gpu = __atomic_load_n(&m->gpu, __ATOMIC_SEQ_CST);
 		uio_set_irq_context(1, 0);
 		mine = gpu && gpu_isr(gpu, -1);
 		uio_set_irq_context(0, 0);
@@ -232,8 +237,17 @@ static void *irq_thread(void *arg)
 			gpu_dpc(gpu);
 			uio_set_irq_context(0, 0);
 		}
+		__atomic_store_n(&m->irq_busy, 0, __ATOMIC_SEQ_CST);
 	}
 	return NULL;
+}
+
+void os_irq_sync(struct os_dev *os)
+{
+	struct uio_machine *m = (struct uio_machine *)(void *)((char *)os - offsetof(struct uio_machine, os));
+
+	while (__atomic_load_n(&m->irq_busy, __ATOMIC_SEQ_CST))
+		sched_yield();
 }
 
 static void stop_irq(struct uio_machine *m)

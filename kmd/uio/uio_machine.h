@@ -104,6 +104,7 @@ struct uio_machine {
 	pthread_t irq_thread;
 	bool irq_started;
 	uint64_t irqs;             /* interrupts taken */
+	volatile uint32_t irq_busy; /* the thread holds a device pointer */
 	uint64_t irqs_not_ours;    /* ... for which gpu_isr said "not mine" */
 	uint64_t unmask_rescues;   /* the line found masked with no event to show */
 };

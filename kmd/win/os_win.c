@@ -118,13 +118,12 @@ void *os_alloc(struct os_dev *os, size_t size, unsigned flags)
 	return p;
 }
 
-/* The core frees its device state on a failed gpu_init while interrupts are
- * still connected; before the first such free the ISR and the DPC must be
- * done with the pointer the core has just withdrawn. */
-static void before_free(struct os_dev *os)
+/* A failed gpu_init frees its device state while interrupts are still
+ * connected: the ISR and the DPC must first be done with the pointer the
+ * core has just withdrawn. */
+void os_irq_sync(struct os_dev *os)
 {
-	if (os->in_gpu_init && !os->irq_quiesced && os->gpu == NULL && os->irq_connected)
-		win_irq_quiesce(os);
+	win_irq_quiesce(os);
 }
 
 void os_free(struct os_dev *os, void *p)
@@ -132,7 +131,6 @@ void os_free(struct os_dev *os, void *p)
 	if (!p)
 		return;
 	CHECK_IRQL(KeGetCurrentIrql() <= APC_LEVEL, "os_free");
-	before_free(os);
 	win_free(p);
 	InterlockedDecrement(&os->n.allocs);
 }
@@ -167,7 +165,6 @@ int os_dma_alloc(struct os_dev *os, size_t size, struct os_dma *out)
 void os_dma_free(struct os_dev *os, struct os_dma *dma)
 {
 	CHECK_IRQL(KeGetCurrentIrql() == PASSIVE_LEVEL, "os_dma_free");
-	before_free(os);
 	if (dma->va)
 		MmFreeContiguousMemory(dma->va);
 	*dma = (struct os_dma){ 0 };
@@ -246,7 +243,6 @@ void os_pages_free(struct os_dev *os, struct os_pages *pages)
 	struct win_pages *pg = pages->priv;
 
 	CHECK_IRQL(KeGetCurrentIrql() <= APC_LEVEL, "os_pages_free");
-	before_free(os);
 	if (pg && pg->user_maps > 0) {
 		/* A process still maps these pages (its mapping could not be
 		 * undone in its own context, see os_unmap_user): giving them back
@@ -331,7 +327,6 @@ void os_mmio_unmap(struct os_dev *os, struct os_mmio *m)
 {
 	KIRQL irql;
 
-	before_free(os);
 	KeAcquireSpinLock(&os->mmio_lock, &irql);
 	RemoveEntryList(&m->link);
 	KeReleaseSpinLock(&os->mmio_lock, irql);
@@ -466,7 +461,6 @@ struct os_spin *os_spin_create(struct os_dev *os)
 
 void os_spin_destroy(struct os_spin *l)
 {
-	before_free(l->os);
 	InterlockedDecrement(&l->os->n.spins);
 	win_free(l);
 }
@@ -503,7 +497,6 @@ struct os_mutex *os_mutex_create(struct os_dev *os)
 
 void os_mutex_destroy(struct os_mutex *m)
 {
-	before_free(m->os);
 	InterlockedDecrement(&m->os->n.mutexes);
 	win_free(m);
 }
@@ -551,7 +544,6 @@ struct os_waitq *os_waitq_create(struct os_dev *os)
 
 void os_waitq_destroy(struct os_waitq *w)
 {
-	before_free(w->os);
 	InterlockedDecrement(&w->os->n.waitqs);
 	win_free(w);
 }

@@ -107,7 +107,6 @@ static NTSTATUS connect_interrupts(struct os_dev *os)
 		os->msix = os->msg_table->MessageCount;
 	}
 	os->irq_connected = TRUE;
-	os->irq_quiesced = FALSE;
 	os_log(os, OS_LOG_INFO, "interrupts: %s, %lu message(s)", os->irq_message ? "MSI-X" : "INTx",
 	       (unsigned long)os->msix);
 	return STATUS_SUCCESS;
@@ -132,7 +131,6 @@ void win_irq_quiesce(struct os_dev *os)
 		}
 	}
 	KeFlushQueuedDpcs();
-	os->irq_quiesced = TRUE;
 }
 
 static void disconnect_interrupts(struct os_dev *os)
@@ -287,10 +285,7 @@ NTSTATUS win_gpu_start(struct os_dev *os)
 	struct gpu_params params = { 0 }; /* defaults: 5 s command timeout, all features */
 	int ret;
 
-	os->in_gpu_init = TRUE;
-	os->irq_quiesced = FALSE;
 	ret = gpu_init(os, &params, &os->gpu);
-	os->in_gpu_init = FALSE;
 	if (ret) {
 		os_log(os, OS_LOG_ERR, "the device did not start (%d)", ret);
 		os->gpu = NULL;

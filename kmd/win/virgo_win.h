@@ -125,8 +125,6 @@ struct os_dev {
 	/* the core; written by gpu_init itself (it publishes the device before
 	 * it waits for the first answers), read by the ISR and the DPC */
 	struct gpu_dev *gpu;
-	BOOLEAN in_gpu_init;
-	BOOLEAN irq_quiesced;
 
 	struct win_counts n;
 	LONG log_budget;            /* rate limit for repeated warnings */
@@ -164,10 +162,5 @@ void win_gpu_stop(struct os_dev *os);       /* state_lock held */
 NTSTATUS win_forward_sync(struct os_dev *os, PIRP irp);
 void win_state_lock(struct os_dev *os);
 void win_state_unlock(struct os_dev *os);
-
-/* kmd/core has this (gpu.c) but declares it only in its internal gpu.h:
- * surprise removal, removal and power-down must end every wait on the
- * device at once. To move to core.h (see kmd/win/README.md). */
-void gpu_set_lost(struct gpu_dev *dev, const char *why);
 
 #endif

@@ -170,6 +170,13 @@ unsigned os_irq_msix_count(struct os_dev *os)
 	return os->cfg.msix_count;
 }
 
+/* Interrupts run only inside waits on this one thread: none can be under
+ * way when the core asks. It must ask from request context. */
+void os_irq_sync(struct os_dev *os)
+{
+	fake_check_passive(os, "os_irq_sync");
+}
+
 void fake_attach_core(struct os_dev *os, struct gpu_dev *gpu)
 {
 	os->gpu = gpu;
