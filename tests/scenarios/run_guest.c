@@ -104,19 +104,6 @@ static struct scen_env guest_env = {
 	.reset = env_reset,
 };
 
-static bool wait_param(struct scen_dev *d, uint64_t param, uint64_t want)
-{
-	for (int i = 0; i < 500; i++) {
-		struct virgo_get_param p = { .param = param };
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		if (scen_ioctl(d, VIRGO_OP_GET_PARAM, &p) == 0 && p.value == want)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
 /* After every scenario: nothing it created may outlive it. No REQUIRE
  * here: this runs inside the test's accounting, after the test body. */
 static void env_after(bool failed)
@@ -131,9 +118,9 @@ static void env_after(bool failed)
 		t_fail(__FILE__, __LINE__, "the core refused a new handle after the scenario");
 		return;
 	}
-	if (!wait_param(d, VIRGO_PARAM_LIVE_RESOURCES, 0))
+	if (!scen_wait_param(d, VIRGO_PARAM_LIVE_RESOURCES, 0, 5000))
 		t_fail(__FILE__, __LINE__, "resources left on the device after the scenario");
-	if (!wait_param(d, VIRGO_PARAM_LIVE_HANDLES, 1))
+	if (!scen_wait_param(d, VIRGO_PARAM_LIVE_HANDLES, 1, 5000))
 		t_fail(__FILE__, __LINE__, "handles left open after the scenario");
 	scen_close(d);
 	uio_machine_counts(&machine, &n, NULL);

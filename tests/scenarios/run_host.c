@@ -84,19 +84,6 @@ static int env_raw(struct scen_env *env)
 
 /* After every scenario: nothing it created may outlive it. No REQUIRE
  * here: this runs inside the test's accounting, after the test body. */
-static bool wait_param(struct scen_dev *d, uint64_t param, uint64_t want)
-{
-	for (int i = 0; i < 1000; i++) {
-		struct virgo_get_param p = { .param = param };
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-
-		if (scen_ioctl(d, VIRGO_OP_GET_PARAM, &p) == 0 && p.value == want)
-			return true;
-		nanosleep(&ts, NULL);
-	}
-	return false;
-}
-
 static void env_after(bool failed)
 {
 	struct scen_dev *d;
@@ -108,9 +95,9 @@ static void env_after(bool failed)
 		t_fail(__FILE__, __LINE__, "virgo-host stopped answering");
 		return;
 	}
-	if (!wait_param(d, VIRGO_PARAM_LIVE_RESOURCES, 0))
+	if (!scen_wait_param(d, VIRGO_PARAM_LIVE_RESOURCES, 0, 10000))
 		t_fail(__FILE__, __LINE__, "resources left on the device after the scenario");
-	if (!wait_param(d, VIRGO_PARAM_LIVE_HANDLES, 1))
+	if (!scen_wait_param(d, VIRGO_PARAM_LIVE_HANDLES, 1, 10000))
 		t_fail(__FILE__, __LINE__, "handles left open after the scenario");
 	scen_close(d);
 }
