@@ -9,6 +9,7 @@
 #   make check-unit     unit tests under ASan/UBSan (build/asan)
 #   make check-win      the Windows kernel driver cross-built with MinGW-w64 (build/win64) and checked
 #   make dist           the Windows driver package in build/dist/
+#   make fuzz           the fuzzers, FUZZ_SECONDS each (make fuzz-smoke: 30 s each, in make check)
 #   make check-qemu     the scenario suite in a Linux guest on QEMU's virtio-gpu-gl (docs/qemu.md)
 #   make demo           the triangle on the embedded host
 #   make clean          remove build/
@@ -47,7 +48,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu dist demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu dist fuzz fuzz-smoke demo clean
 
 all: build
 
@@ -93,6 +94,17 @@ check-qemu: native
 # decoding, exception handling (some under Wine).
 check-win: win64
 	@bash tests/win/check.sh $(WIN64)
+
+# Fuzzers (tests/fuzz, libFuzzer + ASan/UBSan): the core's uAPI against the
+# fake device, virgo-host's device model, its transport decoder. `make fuzz`
+# runs each for FUZZ_SECONDS with a random seed; `make fuzz-smoke`, part of
+# `make check`, runs each for 30 s with a fixed seed (reproducible).
+FUZZ_SECONDS ?= 3600
+fuzz: setup
+	@bash scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: setup
+	@FUZZ_SEED=1 bash scripts/fuzz.sh 30
 
 # The Windows driver package: build/dist/virgo-win64/ and its zip.
 dist: win64

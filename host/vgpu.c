@@ -285,6 +285,9 @@ static void op_reset(void *opaque)
 	pthread_mutex_unlock(&g->lock);
 	if (ret)
 		hlog(HLOG_ERR, "device reset did not finish in time");
+	/* The device thread may have flagged the old rings while the reset was
+	 * on its way; the guest's status write returns only after this. */
+	vpci_reset_done(&g->pci);
 }
 
 static void op_driver_ok(void *opaque)

@@ -292,6 +292,13 @@ void vpci_needs_reset(struct vpci *v)
 	vpci_interrupt(v, -1);
 }
 
+void vpci_reset_done(struct vpci *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->status &= (uint8_t)~VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	pthread_mutex_unlock(&v->lock);
+}
+
 void vpci_config_changed(struct vpci *v)
 {
 	pthread_mutex_lock(&v->lock);

@@ -70,6 +70,9 @@ bool vpci_driver_ok(struct vpci *v);
 uint64_t vpci_features(struct vpci *v);
 void vpci_interrupt(struct vpci *v, int queue); /* queue -1: config change */
 void vpci_needs_reset(struct vpci *v);
+/* After the device finished a reset: a NEEDS_RESET it raised on the way,
+ * about the rings before the reset, must not outlive it. */
+void vpci_reset_done(struct vpci *v);
 void vpci_config_changed(struct vpci *v);
 
 #endif

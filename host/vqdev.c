@@ -40,7 +40,7 @@ int vqdev_pop(struct vqdev *q, struct ram *ram, struct vqdev_elem **out)
 	volatile struct vring_avail *a = avail(q, ram);
 	volatile struct vring_desc *d = ram_ptr(ram, q->q.desc, vring_desc_size(q->q.size));
 	struct vqdev_elem *e;
-	uint16_t avail_idx, head, idx, n = 0;
+	uint16_t avail_idx, head, idx, n = 0, walked = 0;
 	bool writable = false;
 
 	*out = NULL;
@@ -72,8 +72,9 @@ int vqdev_pop(struct vqdev *q, struct ram *ram, struct vqdev_elem **out)
 		struct vring_desc desc = { d[idx].addr, d[idx].len, d[idx].flags, d[idx].next };
 		uint8_t *p;
 
-		/* A chain longer than the queue is a loop. */
-		if (n >= q->q.size || (desc.flags & VRING_DESC_F_INDIRECT)) {
+		/* A chain longer than the queue is a loop: count every descriptor
+		 * visited, also those that add no segment (bad addresses). */
+		if (walked++ >= q->q.size || (desc.flags & VRING_DESC_F_INDIRECT)) {
 			e->bad = true;
 			break;
 		}

@@ -244,6 +244,13 @@ TEST(bad_descriptors_get_err_and_the_device_goes_on)
 		REQUIRE_EQ(post(&gu, d, 1, 0, &used), 0);
 		CHECK_EQ(used, 0); /* no writable buffer: returned empty */
 	}
+	{	/* a loop through a descriptor outside RAM (found by fuzz_device: the
+		 * walk once counted only the descriptors that added a segment) */
+		struct vring_desc d[1] = { { 0x1000, 1, VRING_DESC_F_NEXT, 0 } };
+
+		REQUIRE_EQ(post(&gu, d, 1, 0, &used), 0);
+		CHECK_EQ(used, 0);
+	}
 	{	/* readable after writable */
 		struct vring_desc d[3] = { { rb, 24, VRING_DESC_F_NEXT, 1 }, { wb, 24, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2 },
 					   { rb, 24, 0, 0 } };
@@ -376,5 +383,25 @@ TEST(a_reset_forgets_contexts_and_resources)
 	CHECK_EQ(st.contexts, 0);
 	CHECK_EQ(st.resources, 0);
 	still_alive(&gu);
+	guest_free(&gu);
+}
+
+/* Bad rings, a kick, and a reset at once, many times: whatever the device
+ * thread flagged about the old rings must not outlive the reset (found by
+ * fuzz_device: a stale DEVICE_NEEDS_RESET wedged the device). */
+TEST(reset_right_after_bad_rings_recovers)
+{
+	struct guest gu;
+
+	guest_new(&gu);
+	for (int i = 0; i < 40; i++) {
+		guest_up(&gu, 0x1000, 0x2000, 0x3000);
+		vpci_write(gu.pci, VPCI_NOTIFY_OFF, 2, 0);
+		guest_up(&gu, gu.desc, gu.avail, gu.used);
+		CHECK(!(status(&gu) & VIRTIO_STATUS_DEVICE_NEEDS_RESET));
+		still_alive(&gu);
+		if (t_failed())
+			break;
+	}
 	guest_free(&gu);
 }

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# scripts/fuzz.sh [SECONDS] [FUZZER...]: builds the libFuzzer targets of
+# tests/fuzz with clang (ASan + UBSan) into build/fuzz, writes the seed
+# corpora into build/fuzz/corpus/<fuzzer>/, replays every regression input
+# of tests/fuzz/regress/<fuzzer>/, then runs each fuzzer for SECONDS
+# (default 60). Fuzzers: fuzz_uapi fuzz_device fuzz_transport (default all).
+# A fuzzer passes when its regression inputs replay clean and its run ends
+# with no finding. Ends with "N passed, N failed"; exits 1 if any failed.
+# Findings are written to build/fuzz/findings/<fuzzer>/. FUZZ_SEED=N fixes
+# libFuzzer's seed, so a short run explores the same inputs each time (what
+# `make check` uses: a finding there is reproducible with the same seed).
+set -u
+cd "$(dirname "$0")/.."
+
+SECS=${1:-60}
+shift || true
+FUZZERS=("$@")
+[ ${#FUZZERS[@]} -gt 0 ] || FUZZERS=(fuzz_uapi fuzz_device fuzz_transport)
+
+OUT=build/fuzz
+OBJ=$OUT/obj
+CC=${FUZZ_CC:-clang}
+JOBS=$(nproc 2>/dev/null || echo 2)
+CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror
+	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+	-Iinclude -Ikmd/core -Ikmd/posix -Ihost -Itests/unit -Itests/fuzz)
+LDFLAGS=(-fsanitize=fuzzer,address,undefined)
+VIRGL_CFLAGS=$(pkg-config --cflags virglrenderer 2>/dev/null || echo -I/usr/include/virgl)
+VIRGL_LIBS=$(pkg-config --libs virglrenderer 2>/dev/null || echo -lvirglrenderer)
+
+command -v "$CC" >/dev/null || { echo "fuzz.sh: $CC not found (apt-get install clang libclang-rt-14-dev)"; exit 1; }
+mkdir -p "$OBJ"
+
+CORE=(kmd/core/*.c)
+FAKE=(tests/unit/fake_os.c tests/unit/fake_sync.c tests/unit/fake_user.c tests/unit/fake_ram.c
+      tests/unit/fake_pci.c tests/unit/fake_dev.c tests/unit/fake_vq.c tests/unit/fake_gpu.c tests/unit/fake_res.c)
+DEV=(host/ram.c host/vpci.c host/vqdev.c host/vgpu.c host/vgpu_cmd.c host/log.c)
+HOST=("${DEV[@]}" host/os_host.c host/machine.c host/server.c kmd/posix/os_posix.c)
+
+obj_of() { local s=${1//\//_}; echo "$OBJ/${s%.c}.o"; }
+
+# Compiles what changed (source or any header newer than the object).
+compile() {
+	local jobs=() s o newest
+	newest=$(ls -t include/virgo/*.h kmd/core/*.h kmd/posix/*.h host/*.h tests/unit/*.h tests/fuzz/*.h 2>/dev/null | head -1)
+	for s in "$@"; do
+		o=$(obj_of "$s")
+		if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ "$newest" -nt "$o" ]; then
+			jobs+=("$s")
+		fi
+	done
+	[ ${#jobs[@]} -eq 0 ] && return 0
+	printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -I{} sh -c \
+		'o='"$OBJ"'/$(echo {} | tr / _); o=${o%.c}.o; '"$CC"' '"${CFLAGS[*]} $VIRGL_CFLAGS"' -c {} -o $o || exit 255'
+}
+
+link() { # name sources... -- libs
+	local name=$1 objs=() s
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do objs+=("$(obj_of "$1")"); shift; done
+	shift
+	"$CC" "${LDFLAGS[@]}" "${objs[@]}" "$@" -o "$OUT/$name"
+}
+
+echo "fuzz.sh: building into $OUT with $CC"
+build_ok=1
+for f in "${FUZZERS[@]}"; do
+	case $f in
+	fuzz_uapi) compile "${CORE[@]}" "${FAKE[@]}" tests/fuzz/fuzz_uapi.c &&
+		link fuzz_uapi "${CORE[@]}" "${FAKE[@]}" tests/fuzz/fuzz_uapi.c -- || build_ok=0 ;;
+	fuzz_device) compile "${DEV[@]}" tests/fuzz/fuzz_device.c &&
+		link fuzz_device "${DEV[@]}" tests/fuzz/fuzz_device.c -- $VIRGL_LIBS -lpthread || build_ok=0 ;;
+	fuzz_transport) compile "${CORE[@]}" "${HOST[@]}" tests/fuzz/fuzz_transport.c &&
+		link fuzz_transport "${CORE[@]}" "${HOST[@]}" tests/fuzz/fuzz_transport.c -- $VIRGL_LIBS -lpthread || build_ok=0 ;;
+	*) echo "fuzz.sh: unknown fuzzer $f"; build_ok=0 ;;
+	esac
+done
+"$CC" -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Itests/fuzz tests/fuzz/gen_seeds.c -o "$OUT/gen_seeds" || build_ok=0
+[ $build_ok = 1 ] || { echo "fuzz.sh: build failed"; echo "0 passed, ${#FUZZERS[@]} failed"; exit 1; }
+"$OUT/gen_seeds" "$OUT/corpus" || exit 1
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+pass=0 fail=0
+for f in "${FUZZERS[@]}"; do
+	ok=1
+	log=$OUT/$f.log
+	find_dir=$OUT/findings/$f
+	mkdir -p "$find_dir" "$OUT/corpus/$f"
+	# LSan is off for the fuzzers on virglrenderer (Mesa's and EGL's
+	# allocations are not ours); they check their own counters.
+	extra=()
+	[ "$f" = fuzz_uapi ] || extra=(-detect_leaks=0)
+	[ -z "${FUZZ_SEED:-}" ] || extra+=(-seed="$FUZZ_SEED")
+	reg=(tests/fuzz/regress/$f/*.bin)
+	if [ -e "${reg[0]}" ]; then
+		for r in "${reg[@]}"; do
+			if ! timeout 120 "$OUT/$f" "${extra[@]}" "$r" >"$log.regress" 2>&1; then
+				echo "FAIL $f: regression input $r (see $log.regress)"
+				ok=0
+			fi
+		done
+	fi
+	if [ $ok = 1 ]; then
+		timeout $((SECS * 2 + 120)) "$OUT/$f" "${extra[@]}" -max_total_time="$SECS" -timeout=30 \
+			-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$find_dir/" \
+			"$OUT/corpus/$f" >"$log" 2>&1
+		rc=$?
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+		eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+		echo "$f: ${runs:-?} executions, ${eps:-?} exec/s in ${SECS} s"
+		if [ $rc -ne 0 ]; then
+			echo "FAIL $f: finding (exit $rc), see $log and $find_dir/"
+			grep -m3 -E "FAIL|ERROR: |SUMMARY" "$log" | sed 's/^/    /'
+			ok=0
+		fi
+	fi
+	if [ $ok = 1 ]; then echo "PASS $f"; pass=$((pass + 1)); else fail=$((fail + 1)); fi
+done
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
