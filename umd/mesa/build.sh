@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# build.sh: Mesa 22.3.6 with the virgo winsys.
+#
+#   umd/mesa/build.sh linux     build/mesa-linux, installed into build/mesa-linux/install
+#
+# Fetches and prepares the source first (umd/mesa/fetch.sh), configures once
+# (again when the options below change), builds with ccache when it is
+# installed (Meson picks it up by itself), installs, and writes
+#   build/mesa-linux/env.sh           the environment that makes GL programs load this Mesa
+#   build/mesa-linux/egl_vendor.json  glvnd's EGL vendor file for it
+# Then:  . build/mesa-linux/env.sh; GALLIUM_DRIVER=virgo LIBGL_ALWAYS_SOFTWARE=1 eglinfo
+set -euo pipefail
+
+# Debian's meson on Debian's python3 (it has mako), whatever else is on PATH.
+export PATH="/usr/bin:/bin:$PATH"
+MESON=/usr/bin/meson
+
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+SRC="$ROOT/build/mesa-src"
+
+say() { echo "mesa-build: $*"; }
+die() { echo "mesa-build: error: $*" >&2; exit 1; }
+
+# Progress without 2,000 lines of compile commands: every 100th step, the
+# last one, and everything that is not a progress line (warnings, errors).
+progress() {
+	awk '/^\[[0-9]+\/[0-9]+\]/ {
+		split(substr($1, 2), n, "/"); n[2] = n[2] + 0
+		if (n[1] % 100 == 0 || n[1] == n[2]) { printf "mesa-build: [%d/%d]\n", n[1], n[2]; fflush() }
+		next
+	     }
+	     /^ninja: (Entering|Leaving) directory/ { next }
+	     { print; fflush() }'
+}
+
+build_linux() {
+	local b="$ROOT/build/mesa-linux" sig t0
+	# Gallium: virgl (what virgo drives) and swrast (softpipe: it brings the
+	# swrast_dri.so software target that GALLIUM_DRIVER selects in). EGL
+	# comes with the surfaceless platform piglit uses; GLX for X programs.
+	local opts=(
+		--prefix="$b/install" --libdir=lib
+		-Dbuildtype=debugoptimized -Db_ndebug=true
+		-Dplatforms=x11 -Degl=enabled -Dglx=dri -Dglvnd=true -Dgbm=disabled
+		-Dgles1=disabled -Dgles2=enabled -Dshared-glapi=enabled
+		-Dgallium-drivers=swrast,virgl -Dvulkan-drivers=
+		-Dllvm=disabled -Dvalgrind=disabled -Dlibunwind=disabled -Dlmsensors=disabled
+		-Dgallium-va=disabled -Dgallium-vdpau=disabled -Dgallium-xa=disabled
+		-Dgallium-nine=false -Dgallium-omx=disabled -Dgallium-opencl=disabled
+		-Dosmesa=false -Dbuild-tests=false -Dvideo-codecs= -Dtools=
+	)
+	sig="$(printf '%s\n' "${opts[@]}" | sha256sum | cut -d' ' -f1)"
+	t0=$SECONDS
+
+	if [[ ! -f "$b/build.ninja" ]]; then
+		say "configuring build/mesa-linux"
+		rm -rf "$b"
+		"$MESON" setup "$b" "$SRC" "${opts[@]}" >"$ROOT/build/mesa-linux.configure.log" 2>&1 ||
+			{ tail -30 "$ROOT/build/mesa-linux.configure.log" >&2; die "meson setup failed (build/mesa-linux.configure.log)"; }
+		echo "$sig" >"$b/.virgo-options"
+	elif [[ "$(cat "$b/.virgo-options" 2>/dev/null)" != "$sig" ]]; then
+		say "options changed: reconfiguring build/mesa-linux"
+		"$MESON" setup --reconfigure "$b" "$SRC" "${opts[@]}" >"$ROOT/build/mesa-linux.configure.log" 2>&1 ||
+			{ tail -30 "$ROOT/build/mesa-linux.configure.log" >&2; die "meson setup failed (build/mesa-linux.configure.log)"; }
+		echo "$sig" >"$b/.virgo-options"
+	fi
+
+	say "building build/mesa-linux ($(nproc) cores$(command -v ccache >/dev/null && echo ', ccache'))"
+	/usr/bin/ninja -C "$b" 2>&1 | progress
+	"$MESON" install -C "$b" --no-rebuild --only-changed --quiet >/dev/null
+
+	# glvnd's EGL vendor file, naming our libEGL_mesa by its full path.
+	cat >"$b/egl_vendor.json" <<-EOF
+	{
+	    "file_format_version" : "1.0.0",
+	    "ICD" : {
+	        "library_path" : "$b/install/lib/libEGL_mesa.so.0"
+	    }
+	}
+	EOF
+	cat >"$b/env.sh" <<-EOF
+	# Source this to run GL programs on build/mesa-linux (written by umd/mesa/build.sh).
+	# Then pick the driver: GALLIUM_DRIVER=virgo LIBGL_ALWAYS_SOFTWARE=1 (and VIRGO_SOCKET).
+	export __EGL_VENDOR_LIBRARY_FILENAMES="$b/egl_vendor.json"
+	export __GLX_VENDOR_LIBRARY_NAME=mesa
+	export LD_LIBRARY_PATH="$b/install/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+	export LIBGL_DRIVERS_PATH="$b/install/lib/dri"
+	EOF
+	[[ -f "$b/install/lib/dri/swrast_dri.so" && -f "$b/install/lib/libEGL_mesa.so.0" ]] ||
+		die "the install lacks swrast_dri.so or libEGL_mesa.so.0"
+	say "done in $((SECONDS - t0)) s: build/mesa-linux/install (environment: build/mesa-linux/env.sh)"
+}
+
+case "${1:-}" in
+linux)
+	bash "$ROOT/umd/mesa/fetch.sh"
+	build_linux
+	;;
+*)
+	echo "usage: umd/mesa/build.sh linux" >&2
+	exit 2
+	;;
+esac
