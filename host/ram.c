@@ -64,8 +64,9 @@ static void zero_pages(struct ram *r, uint64_t first, uint64_t n)
 		memset(r->base + first * RAM_PAGE, 0, n * RAM_PAGE);
 }
 
-/* lock held: the first run of >= want free pages from the hint, or 0. */
-static uint64_t find_run(struct ram *r, uint64_t want, uint64_t *start)
+/* lock held: a free run of at least min pages (at most want), searched
+ * from the hint round to it; its length, or 0 when there is none. */
+static uint64_t find_run(struct ram *r, uint64_t want, uint64_t min, uint64_t *start)
 {
 	for (uint64_t pass = 0; pass < 2; pass++) {
 		uint64_t i = pass ? 0 : r->hint;
@@ -76,11 +77,12 @@ static uint64_t find_run(struct ram *r, uint64_t want, uint64_t *start)
 
 			while (j < r->npages && !r->used[j] && j - i < want)
 				j++;
-			if (j > i) {
+			if (j - i >= min) {
 				*start = i;
 				return j - i;
 			}
-			i++;
+			/* Too short: go on after the page that ended it. */
+			i = j + 1;
 		}
 	}
 	return 0;
@@ -102,9 +104,9 @@ int ram_alloc(struct ram *r, uint64_t npages, bool contiguous, struct ram_run **
 		return -ENOMEM;
 	}
 	while (left) {
-		uint64_t start = 0, got = find_run(r, left, &start);
+		uint64_t start = 0, got = find_run(r, left, contiguous ? npages : 1, &start);
 
-		if (!got || (contiguous && got < npages))
+		if (!got)
 			goto fail;
 		if (n == cap) {
 			struct ram_run *grown = realloc(out, sizeof(*out) * (cap = cap ? cap * 2 : 4));

@@ -30,7 +30,7 @@ static void wake(struct vgpu *g)
 		hlog(HLOG_WARN, "eventfd write: %s", strerror(errno));
 }
 
-/* ---- virglrenderer callbacks (the sync thread calls write_fence) ---- */
+/* ---- virglrenderer callbacks (write_fence comes from virgl_renderer_poll) ---- */
 
 static void cb_write_fence(void *cookie, uint32_t fence)
 {
@@ -188,8 +188,11 @@ static void device_reset(struct vgpu *g)
 
 static int renderer_start(struct vgpu *g)
 {
-	int flags = VIRGL_RENDERER_USE_EGL | VIRGL_RENDERER_USE_SURFACELESS | VIRGL_RENDERER_THREAD_SYNC |
-		    VIRGL_RENDERER_ASYNC_FENCE_CB;
+	/* No THREAD_SYNC (and so no ASYNC_FENCE_CB): with 0.10.4 its sync
+	 * thread corrupted GL state when two clients rendered at once (piglit's
+	 * teximage-colors, 18 of 21 failing two at a time). Fences are polled
+	 * by this thread instead, every millisecond while answers wait. */
+	int flags = VIRGL_RENDERER_USE_EGL | VIRGL_RENDERER_USE_SURFACELESS;
 	int ret = virgl_renderer_init(g, flags, &callbacks);
 
 	if (ret) {
@@ -225,8 +228,9 @@ static void *device_thread(void *arg)
 		uint64_t v, req;
 		bool irq[NQUEUES] = { false }, stop;
 
-		/* The timeout only bounds how long a lost wake-up could stall. */
-		poll(&pfd, 1, 100);
+		/* Answers waiting on fences: look again in a millisecond. Else the
+		 * timeout only bounds how long a lost wake-up could stall. */
+		poll(&pfd, 1, g->held_head ? 1 : 100);
 		if (read(g->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			hlog(HLOG_WARN, "eventfd read: %s", strerror(errno));
 		pthread_mutex_lock(&g->lock);
@@ -247,6 +251,8 @@ static void *device_thread(void *arg)
 			continue;
 		for (uint16_t qi = 0; qi < NQUEUES; qi++)
 			irq[qi] = process_queue(g, qi);
+		/* Fences signalled by the work just done retire now, not a tick later. */
+		virgl_renderer_poll();
 		irq[0] |= retire_fences(g);
 		for (uint16_t qi = 0; qi < NQUEUES; qi++)
 			if (irq[qi])
