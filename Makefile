@@ -9,6 +9,7 @@
 #   make check-unit     unit tests under ASan/UBSan (build/asan)
 #   make check-win      the Windows kernel driver cross-built with MinGW-w64 (build/win64) and checked
 #   make dist           the Windows driver package in build/dist/
+#   make check-mesa     Mesa with the virgo winsys through virgo-host (builds it: make mesa-linux)
 #   make fuzz           the fuzzers, FUZZ_SECONDS each (make fuzz-smoke: 30 s each, in make check)
 #   make check-qemu     the scenario suite in a Linux guest on QEMU's virtio-gpu-gl (docs/qemu.md)
 #   make demo           the triangle on the embedded host
@@ -48,7 +49,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu dist fuzz fuzz-smoke demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa mesa-linux dist fuzz fuzz-smoke demo clean
 
 all: build
 
@@ -105,6 +106,15 @@ fuzz: setup
 
 fuzz-smoke: setup
 	@FUZZ_SEED=1 bash scripts/fuzz.sh 30
+
+# Mesa 22.3.6 with the virgo winsys, for Linux (umd/mesa/README.md); and its
+# smoke suite through virgo-host: GL version and renderer, piglit tests that
+# pass on Debian's virpipe too, the host's clean shutdown.
+mesa-linux: native
+	@bash umd/mesa/build.sh linux
+
+check-mesa: native
+	@bash umd/mesa/smoke.sh
 
 # The Windows driver package: build/dist/virgo-win64/ and its zip.
 dist: win64

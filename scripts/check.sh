@@ -22,6 +22,7 @@ SUITES=(
 	"host|check-host|tests/host/meson.build"
 	"scenarios|check-scenarios|tests/scenarios/meson.build"
 	"qemu|check-qemu|kmd/uio/meson.build"
+	"mesa|check-mesa|umd/mesa/smoke.sh"
 	"fuzz|fuzz-smoke|scripts/fuzz.sh"
 )
 

@@ -42,6 +42,35 @@ PACKAGES=(
 	cpio
 	xz-utils
 	zstd
+	# Mesa 22.3.6 with the virgo winsys (umd/mesa/build.sh linux)
+	bison
+	flex
+	patch
+	libdrm-dev
+	libexpat1-dev
+	libglvnd-dev
+	libx11-dev
+	libx11-xcb-dev
+	libxcb-dri2-0-dev
+	libxcb-dri3-dev
+	libxcb-glx0-dev
+	libxcb-present-dev
+	libxcb-randr0-dev
+	libxcb-shm0-dev
+	libxcb-sync-dev
+	libxcb-xfixes0-dev
+	libxext-dev
+	libxfixes-dev
+	libxrandr-dev
+	libxshmfence-dev
+	libxxf86vm-dev
+	libzstd-dev
+	zlib1g-dev
+	# GL programs and tests on it: wflinfo, piglit, the virpipe anchor
+	mesa-utils
+	waffle-utils
+	piglit
+	virgl-server
 )
 
 # dpkg-query prints one line per known package; unknown ones go to stderr.

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# smoke.sh: Mesa 22.3.6 with the virgo winsys, through virgo-host: builds it
+# (umd/mesa/build.sh linux), starts virgo-host on a private socket, checks
+# the GL version and renderer a core context reports, runs the piglit tests
+# of smoke-tests.txt (each passes through Debian's virpipe too), and counts
+# the host's clean shutdown. Ends with "N passed, N failed". `make check-mesa`.
+set -u
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+
+if ! bash umd/mesa/build.sh linux; then
+	echo "FAIL mesa_builds"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+pass=0
+fail=0
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL $1${2:+: $2}"; fail=$((fail + 1)); }
+
+HOST=$ROOT/build/native/host/virgo-host
+SOCK="${XDG_RUNTIME_DIR:-/tmp}/virgo-mesa-$$.sock"
+LOG=$ROOT/build/mesa-smoke
+mkdir -p "$LOG"
+"$HOST" --socket "$SOCK" --ram 1024 >"$LOG/host.out" 2>"$LOG/host.err" &
+HOST_PID=$!
+trap 'kill -TERM $HOST_PID 2>/dev/null' EXIT
+for _ in $(seq 1 300); do
+	grep -q "ready on" "$LOG/host.out" 2>/dev/null && break
+	sleep 0.1
+done
+
+# shellcheck disable=SC1091
+. build/mesa-linux/env.sh
+export VIRGO_SOCKET="$SOCK" GALLIUM_DRIVER=virgo LIBGL_ALWAYS_SOFTWARE=1
+export PIGLIT_PLATFORM=surfaceless_egl PIGLIT_SOURCE_DIR=/usr/lib/x86_64-linux-gnu/piglit
+
+info=$(timeout 60 wflinfo --platform surfaceless_egl --api gl --profile core 2>&1)
+renderer=$(sed -n 's/^OpenGL renderer string: //p' <<<"$info")
+version=$(sed -n 's/^OpenGL version string: //p' <<<"$info")
+echo "mesa-smoke: renderer '$renderer', version '$version'"
+[[ "$renderer" == "virgo (virgl on "* ]] && ok gl_renderer_names_virgo_and_the_host || bad gl_renderer_names_virgo_and_the_host "$renderer"
+[[ "$version" =~ ^4\.[3-6]\ \(Core\ Profile\) ]] && ok gl_core_4_3_or_higher || bad gl_core_4_3_or_higher "$version"
+
+# The piglit tests, two at a time as a desktop would run two programs:
+# worker w takes every second line.
+run_list() {
+	local w=$1 i=0 name cmd f r
+	while IFS= read -r line; do
+		i=$((i + 1))
+		[ $((i % 2)) -eq "$w" ] || continue
+		name=${line%% ::: *}
+		cmd=${line#* ::: }
+		f="$LOG/$(tr '/ @!' '____' <<<"$name").log"
+		read -ra argv <<<"$cmd"
+		# Surfaceless EGL has no window: every test draws into an FBO.
+		[[ " $cmd " == *" -fbo "* ]] || argv+=(-fbo)
+		(cd /usr/bin && timeout 120 "${argv[@]}" >"$f" 2>&1 </dev/null)
+		r=$(grep -o '"result": "[a-z]*"' "$f" | tail -1 | sed 's/.*: "//;s/"//')
+		printf '%s\t%s\n' "$name" "${r:-crash}"
+	done < <(grep -v '^#' umd/mesa/smoke-tests.txt)
+}
+run_list 0 >"$LOG/results.0" &
+w0=$!
+run_list 1 >"$LOG/results.1" &
+w1=$!
+wait $w0 $w1   # not a bare wait: virgo-host is a child of this shell too
+cat "$LOG/results.0" "$LOG/results.1" >"$LOG/results.tsv"
+while IFS=$'\t' read -r name result; do
+	[ "$result" = pass ] && ok "piglit: $name" || bad "piglit: $name" "$result (log in $LOG)"
+done < <(sort "$LOG/results.tsv")
+
+kill -TERM $HOST_PID
+wait $HOST_PID
+status=$?
+trap - EXIT
+tail -n 1 "$LOG/host.out"
+[ $status -eq 0 ] && ok host_shuts_down_clean || bad host_shuts_down_clean "exit status $status"
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
