@@ -126,30 +126,6 @@ void os_pages_free(struct os_dev *os, struct os_pages *pages)
 	count(os, &os->n.pages, -1);
 }
 
-int os_pages_write(struct os_dev *os, struct os_pages *pages, uint64_t offset, const void *src, size_t len)
-{
-	const uint8_t *s = src;
-
-	if (offset > pages->size || len > pages->size - offset)
-		return -VIRGO_EINVAL;
-	for (uint32_t i = 0; i < pages->nsg && len; i++) {
-		uint64_t l = pages->sg[i].len;
-
-		if (offset >= l) {
-			offset -= l;
-			continue;
-		}
-		l -= offset;
-		if (l > len)
-			l = len;
-		memcpy(ram_ptr(os->ram, pages->sg[i].bus + offset, l), s, l);
-		s += l;
-		len -= l;
-		offset = 0;
-	}
-	return 0;
-}
-
 int os_pci_cfg_read(struct os_dev *os, uint32_t offset, void *buf, uint32_t len)
 {
 	return vpci_cfg_read(os->pci, offset, buf, len) ? -VIRGO_EINVAL : 0;

@@ -75,10 +75,6 @@ struct os_pages {
 #define OS_PAGE_SIZE 4096u
 int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out);
 void os_pages_free(struct os_dev *os, struct os_pages *pages);
-/* A kernel view of the pages for the core's own copies (command streams):
- * only for pages the core allocated itself. */
-int os_pages_write(struct os_dev *os, struct os_pages *pages, uint64_t offset,
-		   const void *src, size_t len);
 
 /* ---- PCI ---- */
 int os_pci_cfg_read(struct os_dev *os, uint32_t offset, void *buf, uint32_t len);

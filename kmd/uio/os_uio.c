@@ -95,7 +95,7 @@ void os_free(struct os_dev *os, void *p)
  * stays where it is (hugetlb pages are not swapped or compacted, and they are
  * locked besides). The pages are mapped once, in slot order, into one
  * virtual range: every allocation is contiguous there, so the kernel's own
- * copies and os_pages_write are plain memcpy. */
+ * copies are plain memcpy. */
 
 static int pagemap_phys(int pm, const void *va, uint64_t *phys)
 {
@@ -481,17 +481,6 @@ void os_pages_free(struct os_dev *os, struct os_pages *pages)
 	free(pages->sg);
 	*pages = (struct os_pages){ 0 };
 	count(&os->n.pages, -1);
-}
-
-int os_pages_write(struct os_dev *os, struct os_pages *pages, uint64_t offset, const void *src, size_t len)
-{
-	struct uio_block *b = pages->priv;
-
-	must_not_be_isr(os, "os_pages_write");
-	if (!b || offset > pages->size || len > pages->size - offset)
-		return -VIRGO_EINVAL;
-	memcpy(os->arena.va + (size_t)b->first * OS_PAGE_SIZE + offset, src, len);
-	return 0;
 }
 
 /* ---- PCI ---------------------------------------------------------------------------- */

@@ -261,23 +261,6 @@ void os_pages_free(struct os_dev *os, struct os_pages *pages)
 	InterlockedDecrement(&os->n.pages);
 }
 
-int os_pages_write(struct os_dev *os, struct os_pages *pages, uint64_t offset, const void *src, size_t len)
-{
-	struct win_pages *pg = pages->priv;
-	UCHAR *va;
-
-	(void)os;
-	if (offset > pages->size || len > pages->size - offset)
-		return -VIRGO_EINVAL;
-	if (len == 0)
-		return 0;
-	va = MmGetSystemAddressForMdlSafe(pg->mdl, NormalPagePriority | MdlMappingNoExecute);
-	if (!va)
-		return -VIRGO_ENOMEM;
-	RtlCopyMemory(va + offset, src, len);
-	return 0;
-}
-
 /* ---- PCI configuration space and BARs ------------------------------------------------ */
 
 int os_pci_cfg_read(struct os_dev *os, uint32_t offset, void *buf, uint32_t len)

@@ -193,9 +193,12 @@ unsigned fake_caller_maps(struct os_caller *c);
  * byte is outside allocated frames. */
 int fake_ram_read(struct os_dev *os, uint64_t bus, void *dst, size_t len);
 int fake_ram_write(struct os_dev *os, uint64_t bus, const void *src, size_t len);
-/* The counterpart of os_pages_write(). */
+/* Read/write os_pages by offset, across their runs (what a driver's kernel
+ * view of the pages would do). */
 int fake_pages_read(struct os_dev *os, const struct os_pages *pages, uint64_t offset,
 		    void *dst, size_t len);
+int fake_pages_write(struct os_dev *os, const struct os_pages *pages, uint64_t offset,
+		     const void *src, size_t len);
 
 /* ---- the device ----------------------------------------------------------- */
 

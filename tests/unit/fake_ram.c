@@ -409,11 +409,11 @@ static int fram_pages_copy(struct os_dev *os, const struct os_pages *pages, uint
 	return 0;
 }
 
-int os_pages_write(struct os_dev *os, struct os_pages *pages, uint64_t offset,
-		   const void *src, size_t len)
+int fake_pages_write(struct os_dev *os, const struct os_pages *pages, uint64_t offset,
+		     const void *src, size_t len)
 {
-	fake_check_passive(os, "os_pages_write");
-	return fram_pages_copy(os, pages, offset, (void *)src, len, true, "os_pages_write");
+	return fram_pages_copy(os, pages, offset, (void *)(uintptr_t)src, len, true,
+			       "fake_pages_write");
 }
 
 int fake_pages_read(struct os_dev *os, const struct os_pages *pages, uint64_t offset,

@@ -250,9 +250,9 @@ TEST(fake_pages_are_scattered_and_user_mappings_alias_them)
 	CHECK_EQ(total, p.size);
 	CHECK(p.nsg < 40);  /* and some pages were merged */
 
-	/* os_pages_write lands in the right frames. */
+	/* fake_pages_write lands in the right frames. */
 	memset(buf, 0x42, sizeof(buf));
-	CHECK_EQ(os_pages_write(os, &p, p.sg[0].len - 8, buf, 16), 0);
+	CHECK_EQ(fake_pages_write(os, &p, p.sg[0].len - 8, buf, 16), 0);
 	CHECK_EQ(fake_ram_read(os, p.sg[1].bus, buf, 8), 0);
 	CHECK_EQ(buf[7], 0x42);
 
@@ -274,7 +274,7 @@ TEST(fake_pages_are_scattered_and_user_mappings_alias_them)
 	CHECK_EQ(buf[0], 0x99);
 	/* Out of range writes are refused (and a violation). */
 	fake_set_strict(os, false);
-	CHECK_EQ(os_pages_write(os, &p, p.size - 1, buf, 2), -VIRGO_EINVAL);
+	CHECK_EQ(fake_pages_write(os, &p, p.size - 1, buf, 2), -VIRGO_EINVAL);
 	CHECK_EQ(fake_stats(os)->violations, 1);
 	fake_set_strict(os, true);
 	os_unmap_user(c, cookie);

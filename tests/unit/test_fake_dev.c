@@ -676,7 +676,7 @@ TEST(fake_dev_backing_transfers_and_leak_counts)
 	CHECK(pages.nsg > 1);
 	for (size_t i = 0; i < sizeof(pattern); i++)
 		pattern[i] = (uint8_t)(i * 7 + 1);
-	CHECK_EQ(os_pages_write(os, &pages, 0, pattern, sizeof(pattern)), 0);
+	CHECK_EQ(fake_pages_write(os, &pages, 0, pattern, sizeof(pattern)), 0);
 	ab.nr_entries = pages.nsg;
 	memcpy(md_req(&m, 0), &ab, sizeof(ab));
 	for (uint32_t i = 0; i < pages.nsg; i++) {
