@@ -149,6 +149,12 @@ void obj_free_zombies(struct gpu_dev *dev)
 	}
 }
 
+void obj_res_forget_if_refused(struct gpu_dev *dev, struct obj_res *res, int err)
+{
+	if (err != -VIRGO_EDEVLOST)
+		res->generation = ~dev->generation;
+}
+
 bool obj_res_busy(struct gpu_dev *dev, struct obj_res *res)
 {
 	uint64_t f = os_atomic_load64(&res->last_fence);

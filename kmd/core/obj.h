@@ -52,6 +52,10 @@ int obj_res_new(struct gpu_dev *dev, uint64_t backing, struct obj_res **out);
 /* Drops a reference; the last one tells the device and frees the pages. */
 void obj_res_put(struct gpu_dev *dev, struct obj_res *res);
 void obj_free_zombies(struct gpu_dev *dev);
+/* The create command for res failed with err. An answer from the device
+ * means it holds nothing of res; no answer (device lost) means it may hold
+ * the pages it was given, so res stays known and its pages wait for a reset. */
+void obj_res_forget_if_refused(struct gpu_dev *dev, struct obj_res *res, int err);
 bool obj_res_busy(struct gpu_dev *dev, struct obj_res *res);
 
 int obj_ensure_ctx(struct core_file *f);

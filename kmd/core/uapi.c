@@ -223,8 +223,7 @@ static int do_resource_create(struct core_file *f, struct virgo_resource_create 
 	res->info = *a;
 	ret = cmd_resource_create_3d(dev, res->id, a);
 	if (ret) {
-		/* The device refused it: nothing to unref there. */
-		res->generation = ~dev->generation;
+		obj_res_forget_if_refused(dev, res, ret);
 		obj_res_put(dev, res);
 		return ret;
 	}
@@ -290,7 +289,7 @@ static int do_resource_create_blob(struct core_file *f, struct os_caller *c, str
 	ret = cmd_resource_create_blob(dev, f->ctx_created ? f->ctx_id : 0, res->id, a,
 				       guest_pages ? &res->pages : NULL);
 	if (ret) {
-		res->generation = ~dev->generation;
+		obj_res_forget_if_refused(dev, res, ret);
 		obj_res_put(dev, res);
 		return ret;
 	}

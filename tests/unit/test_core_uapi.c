@@ -569,3 +569,18 @@ TEST(resource_info_and_close_reject_unknown_handles)
 	REJECT(&r, VIRGO_OP_RESOURCE_INFO, &info, -VIRGO_ENOENT);
 	rig_down(&r);
 }
+
+/* A create that carries pages and is not answered in time: the device took
+ * them, so they stay until the reset gpu_fini does (found by fuzz_uapi:
+ * they were freed at once, under the device). */
+TEST(blob_create_never_answered_keeps_its_pages_until_the_reset)
+{
+	struct rig r;
+	struct virgo_resource_create_blob g = blob(VIRGO_BLOB_MEM_GUEST, VIRGO_BLOB_FLAG_USE_MAPPABLE, 8192);
+
+	rig_up_features(&r, FEAT_ALL);
+	fake_dev_script(r.d, VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB, FAKE_HOLD, 1);
+	CHECK_EQ(io(&r, VIRGO_OP_RESOURCE_CREATE_BLOB, &g), -VIRGO_EDEVLOST);
+	CHECK_EQ(fake_stats(r.os)->violations, 0);
+	rig_down(&r);
+}
