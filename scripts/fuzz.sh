@@ -104,13 +104,24 @@ for f in "${FUZZERS[@]}"; do
 		done
 	fi
 	if [ $ok = 1 ]; then
-		timeout $((SECS * 2 + 120)) "$OUT/$f" "${extra[@]}" -max_total_time="$SECS" -timeout=30 \
+		# FUZZ_SMOKE=1: a fixed number of runs (with FUZZ_SEED, the same
+		# inputs on every machine, however fast); else SECS of fuzzing.
+		if [ -n "${FUZZ_SMOKE:-}" ]; then
+			case $f in
+			fuzz_uapi) limit=(-runs=15000) ;;
+			fuzz_device) limit=(-runs=1500) ;;
+			*) limit=(-runs=4000) ;;
+			esac
+		else
+			limit=(-max_total_time="$SECS")
+		fi
+		timeout $((SECS * 4 + 300)) "$OUT/$f" "${extra[@]}" "${limit[@]}" -timeout=30 \
 			-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$find_dir/" \
 			"$OUT/corpus/$f" >"$log" 2>&1
 		rc=$?
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 		eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-		echo "$f: ${runs:-?} executions, ${eps:-?} exec/s in ${SECS} s"
+		echo "$f: ${runs:-?} executions, ${eps:-?} exec/s"
 		if [ $rc -ne 0 ]; then
 			echo "FAIL $f: finding (exit $rc), see $log and $find_dir/"
 			grep -m3 -E "FAIL|ERROR: |SUMMARY" "$log" | sed 's/^/    /'
