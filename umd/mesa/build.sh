@@ -4,6 +4,7 @@
 # build.sh: Mesa 22.3.6 with the virgo winsys.
 #
 #   umd/mesa/build.sh linux     build/mesa-linux, installed into build/mesa-linux/install
+#   umd/mesa/build.sh windows   build/mesa-win64: install/bin/virgo_icd64.dll and opengl32.dll (MinGW-w64)
 #
 # Fetches and prepares the source first (umd/mesa/fetch.sh), configures once
 # (again when the options below change), builds with ccache when it is
@@ -35,8 +36,29 @@ progress() {
 	     { print; fflush() }'
 }
 
+# configure DIR OPTIONS...: once, and again when the options change.
+configure() {
+	local b="$1" name log sig
+	shift
+	name="$(basename "$b")"
+	log="$ROOT/build/$name.configure.log"
+	sig="$(printf '%s\n' "$@" | sha256sum | cut -d' ' -f1)"
+	if [[ ! -f "$b/build.ninja" ]]; then
+		say "configuring build/$name"
+		rm -rf "$b"
+		"$MESON" setup "$b" "$SRC" "$@" >"$log" 2>&1 ||
+			{ tail -30 "$log" >&2; die "meson setup failed (build/$name.configure.log)"; }
+		echo "$sig" >"$b/.virgo-options"
+	elif [[ "$(cat "$b/.virgo-options" 2>/dev/null)" != "$sig" ]]; then
+		say "options changed: reconfiguring build/$name"
+		"$MESON" setup --reconfigure "$b" "$SRC" "$@" >"$log" 2>&1 ||
+			{ tail -30 "$log" >&2; die "meson setup failed (build/$name.configure.log)"; }
+		echo "$sig" >"$b/.virgo-options"
+	fi
+}
+
 build_linux() {
-	local b="$ROOT/build/mesa-linux" sig t0
+	local b="$ROOT/build/mesa-linux" t0
 	# Gallium: virgl (what virgo drives) and swrast (softpipe: it brings the
 	# swrast_dri.so software target that GALLIUM_DRIVER selects in). EGL
 	# comes with the surfaceless platform piglit uses; GLX for X programs.
@@ -51,21 +73,8 @@ build_linux() {
 		-Dgallium-nine=false -Dgallium-omx=disabled -Dgallium-opencl=disabled
 		-Dosmesa=false -Dbuild-tests=false -Dvideo-codecs= -Dtools=
 	)
-	sig="$(printf '%s\n' "${opts[@]}" | sha256sum | cut -d' ' -f1)"
 	t0=$SECONDS
-
-	if [[ ! -f "$b/build.ninja" ]]; then
-		say "configuring build/mesa-linux"
-		rm -rf "$b"
-		"$MESON" setup "$b" "$SRC" "${opts[@]}" >"$ROOT/build/mesa-linux.configure.log" 2>&1 ||
-			{ tail -30 "$ROOT/build/mesa-linux.configure.log" >&2; die "meson setup failed (build/mesa-linux.configure.log)"; }
-		echo "$sig" >"$b/.virgo-options"
-	elif [[ "$(cat "$b/.virgo-options" 2>/dev/null)" != "$sig" ]]; then
-		say "options changed: reconfiguring build/mesa-linux"
-		"$MESON" setup --reconfigure "$b" "$SRC" "${opts[@]}" >"$ROOT/build/mesa-linux.configure.log" 2>&1 ||
-			{ tail -30 "$ROOT/build/mesa-linux.configure.log" >&2; die "meson setup failed (build/mesa-linux.configure.log)"; }
-		echo "$sig" >"$b/.virgo-options"
-	fi
+	configure "$b" "${opts[@]}"
 
 	say "building build/mesa-linux ($(nproc) cores$(command -v ccache >/dev/null && echo ', ccache'))"
 	/usr/bin/ninja -C "$b" 2>&1 | progress
@@ -93,13 +102,49 @@ build_linux() {
 	say "done in $((SECONDS - t0)) s: build/mesa-linux/install (environment: build/mesa-linux/env.sh)"
 }
 
+# Windows x86_64 with MinGW-w64: the WGL target renamed virgo_icd64.dll (the
+# ICD: Drv* entry points) and Mesa's app-local opengl32.dll, which loads it.
+# Only the virgl driver is built, so the ICD never falls back to software
+# rendering behind the user's back. -static puts libgcc, libstdc++,
+# winpthread and zlib inside the DLLs: nothing of MinGW ships beside them.
+build_windows() {
+	local b="$ROOT/build/mesa-win64" t0
+	local opts=(
+		--cross-file "$ROOT/umd/mesa/mingw-w64-x86_64.ini"
+		--prefix="$b/install"
+		-Dbuildtype=release -Db_ndebug=true -Dstrip=true
+		-Dc_link_args=-static -Dcpp_link_args=-static
+		-Dplatforms=windows -Dopengl=true -Degl=disabled -Dglx=disabled -Dgbm=disabled
+		-Dgles1=disabled -Dgles2=disabled -Dshared-glapi=disabled
+		-Dgallium-drivers=virgl -Dvulkan-drivers= -Dgallium-windows-dll-name=virgo_icd64
+		-Dllvm=disabled -Dvalgrind=disabled -Dlibunwind=disabled -Dlmsensors=disabled
+		-Dzlib=enabled -Dzstd=disabled
+		-Dgallium-va=disabled -Dgallium-vdpau=disabled -Dgallium-xa=disabled
+		-Dgallium-nine=false -Dgallium-omx=disabled -Dgallium-opencl=disabled
+		-Dgallium-d3d12-video=disabled -Dmicrosoft-clc=disabled -Dspirv-to-dxil=false
+		-Dosmesa=false -Dbuild-tests=false -Dvideo-codecs= -Dtools=
+	)
+	t0=$SECONDS
+	configure "$b" "${opts[@]}"
+	say "building build/mesa-win64 ($(nproc) cores$(command -v ccache >/dev/null && echo ', ccache'))"
+	/usr/bin/ninja -C "$b" 2>&1 | progress
+	"$MESON" install -C "$b" --no-rebuild --only-changed --quiet >/dev/null
+	[[ -f "$b/install/bin/opengl32.dll" && -f "$b/install/bin/virgo_icd64.dll" ]] ||
+		die "the install lacks opengl32.dll or virgo_icd64.dll"
+	say "done in $((SECONDS - t0)) s: build/mesa-win64/install/bin/{virgo_icd64,opengl32}.dll"
+}
+
 case "${1:-}" in
 linux)
 	bash "$ROOT/umd/mesa/fetch.sh"
 	build_linux
 	;;
+windows)
+	bash "$ROOT/umd/mesa/fetch.sh"
+	build_windows
+	;;
 *)
-	echo "usage: umd/mesa/build.sh linux" >&2
+	echo "usage: umd/mesa/build.sh linux|windows" >&2
 	exit 2
 	;;
 esac

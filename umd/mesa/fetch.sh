@@ -199,6 +199,8 @@ repatch() {
 #   umd/mesa/overlay/**           -> the same path in the tree (meson wiring)
 #   umd/winsys/*.[ch]             -> src/gallium/winsys/virgl/virgo/
 #   umd/transport/{wire,vtp}*     -> src/gallium/winsys/virgl/virgo/transport/
+#   kmd/win/ioctl_decode.[ch]     -> src/gallium/winsys/virgl/virgo/transport/
+#   umd/wgl/*.[ch]                -> src/gallium/winsys/virgl/virgo/wgl/
 #   include/virgo/uapi.h          -> src/gallium/winsys/virgl/virgo/include/virgo/
 # src/gallium/winsys/virgl/virgo is ours alone: files no longer in the repo
 # are removed from it.
@@ -222,10 +224,17 @@ overlay() {
 		put "$f" "$rel"
 	done < <(find "$HERE/overlay" -type f -print0)
 	for f in "$ROOT"/umd/winsys/*.[ch]; do
-		[[ -f "$f" ]] && put "$f" "$ws/$(basename "$f")"
+		if [[ -f "$f" ]]; then put "$f" "$ws/$(basename "$f")"; fi
 	done
-	for f in wire.c wire.h vtp.h vtp_posix.c; do
-		put "$ROOT/umd/transport/$f" "$ws/transport/$f"
+	for f in wire.c wire.h vtp.h vtp_posix.c vtp_win.c; do
+		if [[ -f "$ROOT/umd/transport/$f" ]]; then put "$ROOT/umd/transport/$f" "$ws/transport/$f"; fi
+	done
+	# the IOCTL encoding, shared with the kernel driver
+	for f in ioctl_decode.c ioctl_decode.h; do
+		put "$ROOT/kmd/win/$f" "$ws/transport/$f"
+	done
+	for f in "$ROOT"/umd/wgl/*.[ch]; do
+		if [[ -f "$f" ]]; then put "$f" "$ws/wgl/$(basename "$f")"; fi
 	done
 	put "$ROOT/include/virgo/uapi.h" "$ws/include/virgo/uapi.h"
 	while IFS= read -r -d '' f; do

@@ -12,7 +12,10 @@
 struct vtp;
 
 /* spec: "unix:PATH", "tcp:HOST:PORT", or NULL for $VIRGO_TRANSPORT, then
- * $VIRGO_SOCKET, then the host's default socket. 0 or -VIRGO_E*. */
+ * $VIRGO_SOCKET, then the host's default socket. On Windows (vtp_win.c):
+ * "device" (the kernel driver, found by its interface GUID; also what NULL
+ * means when $VIRGO_TRANSPORT is unset), "device:PATH" or "tcp:HOST:PORT";
+ * no "unix:". 0 or -VIRGO_E*. */
 int vtp_open(const char *spec, struct vtp **out);
 /* Pointers inside arg are this process's pointers. MAP returns a pointer in
  * this process in virgo_map.addr, valid until UNMAP, RESOURCE_CLOSE or

@@ -243,30 +243,35 @@ static struct virgl_hw_res *create_classic(struct virgo_winsys *vws, const struc
 	return res;
 }
 
-/* A display target gets a buffer of the software winsys to present from,
- * and guest storage for a full frame to read back into (Mesa itself may
- * give it one byte when the host can copy textures back through staging
- * buffers). */
+/* A display target needs guest storage for a full frame to read back
+ * into (Mesa itself may give it one byte when the host can copy textures
+ * back through staging buffers). */
+static bool size_for_frame(struct virgl_resource_params *p)
+{
+	uint64_t frame = (uint64_t)util_format_get_stride(p->format, p->width) *
+			 util_format_get_nblocksy(p->format, p->height);
+
+	if (frame > VIRGO_MAX_RESOURCE_SIZE)
+		return false;
+	if (p->size < frame)
+		p->size = (uint32_t)frame;
+	return true;
+}
+
+/* With a software winsys, a display target also gets one of its buffers
+ * to present from. */
 static bool attach_display_target(struct virgo_winsys *vws, struct virgl_resource_params *p, const void *front,
 				  struct sw_displaytarget **dt, uint32_t *dt_stride)
 {
 	unsigned usage = PIPE_BIND_DISPLAY_TARGET | ((p->bind & VIRGL_BIND_SCANOUT) ? PIPE_BIND_SCANOUT : 0);
 	unsigned stride = 0;
-	uint64_t frame;
 
+	if (!size_for_frame(p))
+		return false;
 	*dt = vws->sws->displaytarget_create(vws->sws, usage, p->format, p->width, p->height, 64, front, &stride);
 	if (!*dt)
 		return false;
 	*dt_stride = stride;
-	frame = (uint64_t)util_format_get_stride(p->format, p->width) *
-		util_format_get_nblocksy(p->format, p->height);
-	if (frame > VIRGO_MAX_RESOURCE_SIZE) {
-		vws->sws->displaytarget_destroy(vws->sws, *dt);
-		*dt = NULL;
-		return false;
-	}
-	if (p->size < frame)
-		p->size = (uint32_t)frame;
 	return true;
 }
 
@@ -296,19 +301,31 @@ static struct virgl_hw_res *virgo_resource_create(struct virgl_winsys *ws, enum 
 						  uint32_t size)
 {
 	struct virgo_winsys *vws = virgo_winsys(ws);
-	struct virgl_resource_params p = {
-		.size = size, .bind = bind, .format = format, .flags = flags, .nr_samples = nr_samples,
-		.width = width, .height = height, .depth = depth, .array_size = array_size,
-		.last_level = last_level, .target = target,
-	};
+	struct virgl_resource_params p;
 	struct sw_displaytarget *dt = NULL;
 	uint32_t dt_stride = 0;
 	struct virgl_hw_res *res;
 	bool blob = vws->base.supports_coherent &&
 		    (flags & (VIRGL_RESOURCE_FLAG_MAP_PERSISTENT | VIRGL_RESOURCE_FLAG_MAP_COHERENT));
 
+	/* Gallium means one sample by both 0 and 1 (WGL's window buffers come
+	 * with 1, their depth buffers with 0), virglrenderer makes a
+	 * multisample texture of anything above 0, and a framebuffer mixing
+	 * the two is incomplete on the host. */
+	if (nr_samples == 1)
+		nr_samples = 0;
+	p = (struct virgl_resource_params){
+		.size = size, .bind = bind, .format = format, .flags = flags, .nr_samples = nr_samples,
+		.width = width, .height = height, .depth = depth, .array_size = array_size,
+		.last_level = last_level, .target = target,
+	};
+
 	if ((bind & (VIRGL_BIND_DISPLAY_TARGET | VIRGL_BIND_SCANOUT)) && vws->sws && !blob) {
 		if (!attach_display_target(vws, &p, map_front_private, &dt, &dt_stride))
+			return NULL;
+	} else if ((bind & (VIRGL_BIND_DISPLAY_TARGET | VIRGL_BIND_SCANOUT)) && vws->present && !blob) {
+		/* presented straight from its mapping (the WGL target) */
+		if (!size_for_frame(&p))
 			return NULL;
 	} else {
 		struct virgl_resource_cache_entry *entry = NULL;

@@ -110,6 +110,42 @@ static int virgo_get_caps(struct virgl_winsys *ws, struct virgl_drm_caps *caps)
 /* Reads the box of the rendered frame back from the host into the
  * resource's guest storage, then copies it into the software winsys's
  * display target and lets the target show it. */
+/* Without a software winsys: the whole frame goes to the presenter, in
+ * the one format GDI takes as it is (B8G8R8A8; X8 reads the same). Other
+ * formats are converted first. */
+static void present_frame(struct virgo_winsys *vws, struct virgl_hw_res *res, unsigned level, unsigned layer,
+			  void *drawable)
+{
+	uint32_t stride = util_format_get_stride(res->format, res->width);
+	struct pipe_box box;
+	uint8_t *src, *conv;
+	uint32_t conv_stride;
+
+	u_box_2d_zslice(0, 0, layer, res->width, res->height, &box);
+	if (!res->width || !res->height || virgo_transfer_get(&vws->base, res, &box, stride, 0, 0, level))
+		return;
+	virgo_resource_wait(&vws->base, res);
+	src = virgo_resource_map(&vws->base, res);
+	if (!src)
+		return;
+	if (res->format == PIPE_FORMAT_B8G8R8A8_UNORM || res->format == PIPE_FORMAT_B8G8R8X8_UNORM) {
+		vws->present(drawable, src, res->width, res->height, stride);
+		return;
+	}
+	conv_stride = res->width * 4;
+	conv = malloc((size_t)conv_stride * res->height);
+	if (!conv) {
+		virgo_log_error(vws, "present: no memory for the format conversion", -VIRGO_ENOMEM);
+		return;
+	}
+	if (util_format_translate(PIPE_FORMAT_B8G8R8A8_UNORM, conv, conv_stride, 0, 0, res->format, src, stride, 0,
+				  0, res->width, res->height))
+		vws->present(drawable, conv, res->width, res->height, conv_stride);
+	else
+		virgo_log_error(vws, "present: cannot convert the back buffer's format", -VIRGO_EINVAL);
+	free(conv);
+}
+
 static void virgo_flush_frontbuffer(struct virgl_winsys *ws, struct virgl_hw_res *res, unsigned level,
 				    unsigned layer, void *drawable, struct pipe_box *sub_box)
 {
@@ -119,6 +155,10 @@ static void virgo_flush_frontbuffer(struct virgl_winsys *ws, struct virgl_hw_res
 	uint8_t *src;
 	void *dst;
 
+	if (res && vws->present && !res->dt) {
+		present_frame(vws, res, level, layer, drawable);
+		return;
+	}
 	if (!res || !res->dt || !vws->sws)
 		return;
 	stride = util_format_get_stride(res->format, res->width);
@@ -327,9 +367,8 @@ struct virgl_winsys *virgo_winsys_create(struct sw_winsys *sws)
 	return virgo_winsys_create_device(&dev, sws);
 }
 
-struct pipe_screen *virgo_screen_create(struct sw_winsys *sws)
+static struct pipe_screen *screen_on(struct virgl_winsys *vws)
 {
-	struct virgl_winsys *vws = virgo_winsys_create(sws);
 	struct pipe_screen *screen;
 
 	if (!vws)
@@ -338,4 +377,18 @@ struct pipe_screen *virgo_screen_create(struct sw_winsys *sws)
 	if (!screen)
 		vws->destroy(vws);
 	return screen;
+}
+
+struct pipe_screen *virgo_screen_create(struct sw_winsys *sws)
+{
+	return screen_on(virgo_winsys_create(sws));
+}
+
+struct pipe_screen *virgo_screen_create_presenting(virgo_present_fn present)
+{
+	struct virgl_winsys *vws = virgo_winsys_create(NULL);
+
+	if (vws)
+		virgo_winsys(vws)->present = present;
+	return screen_on(vws);
 }

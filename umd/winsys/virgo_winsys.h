@@ -30,6 +30,15 @@ struct virgo_ws_device {
 };
 
 /*
+ * Presenting without a software winsys (the WGL target draws with GDI):
+ * flush_frontbuffer reads the frame back and hands it over, B8G8R8A8 rows
+ * top row first, valid only during the call. drawable is the one the
+ * gallium frontend passed (an HDC on Windows).
+ */
+typedef void (*virgo_present_fn)(void *drawable, const void *pixels, uint32_t width, uint32_t height,
+				 uint32_t stride);
+
+/*
  * A virgl winsys on the device the transport finds ($VIRGO_TRANSPORT,
  * $VIRGO_SOCKET, ...). sws, if not NULL, is the software winsys of the
  * target: display targets get one of its buffers and flush_frontbuffer
@@ -40,6 +49,9 @@ struct virgl_winsys *virgo_winsys_create(struct sw_winsys *sws);
 
 /* The virgl screen on that winsys (GALLIUM_DRIVER=virgo), or NULL. */
 struct pipe_screen *virgo_screen_create(struct sw_winsys *sws);
+
+/* The same, presenting through present instead of a software winsys. */
+struct pipe_screen *virgo_screen_create_presenting(virgo_present_fn present);
 
 /* The winsys on a given device; on failure the device is closed. */
 struct virgl_winsys *virgo_winsys_create_device(const struct virgo_ws_device *dev, struct sw_winsys *sws);

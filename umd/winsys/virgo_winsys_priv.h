@@ -25,6 +25,7 @@ struct virgo_winsys {
 	struct virgl_winsys base;
 	struct virgo_ws_device dev;
 	struct sw_winsys *sws;           /* presentation, may be NULL */
+	virgo_present_fn present;        /* presentation without sws, may be NULL */
 
 	/* what the device offers (GET_PARAM) */
 	bool has_blob;
