@@ -102,8 +102,13 @@ int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out)
 	int ret;
 
 	must_be_request(os, "os_pages_alloc");
-	/* Contiguous when RAM allows: clients then map one range. */
+	/* Contiguous when RAM allows: clients then map one range. Else in
+	 * 64 KiB granules, which Windows clients under Wine can still lay out
+	 * as one range (file views start on 64 KiB boundaries only); else
+	 * any pages, which only Linux clients can map. */
 	ret = ram_alloc(os->ram, size / RAM_PAGE, true, &runs, &n);
+	if (ret)
+		ret = ram_alloc_granular(os->ram, size / RAM_PAGE, (64u << 10) / RAM_PAGE, &runs, &n);
 	if (ret)
 		ret = ram_alloc(os->ram, size / RAM_PAGE, false, &runs, &n);
 	if (ret)

@@ -88,7 +88,31 @@ static uint64_t find_run(struct ram *r, uint64_t want, uint64_t min, uint64_t *s
 	return 0;
 }
 
-int ram_alloc(struct ram *r, uint64_t npages, bool contiguous, struct ram_run **runs, uint32_t *nruns)
+/* lock held: a free run that starts on a multiple of granule, of at most
+ * want pages and at least min(want, granule), whole granules unless it is
+ * all of want; its length, or 0. */
+static uint64_t find_granular_run(struct ram *r, uint64_t want, uint64_t granule, uint64_t *start)
+{
+	uint64_t min = want < granule ? want : granule;
+
+	for (uint64_t i = 0; i + min <= r->npages;) {
+		uint64_t j = i, got;
+
+		while (j < r->npages && !r->used[j] && j - i < want)
+			j++;
+		got = j - i == want ? want : (j - i) / granule * granule;
+		if (got >= min) {
+			*start = i;
+			return got;
+		}
+		/* the next granule boundary past the page that ended it */
+		i = (j / granule + 1) * granule;
+	}
+	return 0;
+}
+
+/* granule 0: contiguous; 1: any pages; else find_granular_run's runs */
+static int alloc_runs(struct ram *r, uint64_t npages, uint64_t granule, struct ram_run **runs, uint32_t *nruns)
 {
 	struct ram_run *out = NULL;
 	uint32_t n = 0, cap = 0;
@@ -104,7 +128,12 @@ int ram_alloc(struct ram *r, uint64_t npages, bool contiguous, struct ram_run **
 		return -ENOMEM;
 	}
 	while (left) {
-		uint64_t start = 0, got = find_run(r, left, contiguous ? npages : 1, &start);
+		uint64_t start = 0, got;
+
+		if (granule > 1)
+			got = find_granular_run(r, left, granule, &start);
+		else
+			got = find_run(r, left, granule ? 1 : npages, &start);
 
 		if (!got)
 			goto fail;
@@ -135,6 +164,18 @@ fail:
 	pthread_mutex_unlock(&r->lock);
 	free(out);
 	return -ENOMEM;
+}
+
+int ram_alloc(struct ram *r, uint64_t npages, bool contiguous, struct ram_run **runs, uint32_t *nruns)
+{
+	return alloc_runs(r, npages, contiguous ? 0 : 1, runs, nruns);
+}
+
+int ram_alloc_granular(struct ram *r, uint64_t npages, uint64_t granule, struct ram_run **runs, uint32_t *nruns)
+{
+	if (!granule)
+		return -EINVAL;
+	return alloc_runs(r, npages, granule, runs, nruns);
 }
 
 void ram_free(struct ram *r, const struct ram_run *runs, uint32_t nruns)

@@ -36,6 +36,12 @@ void ram_destroy(struct ram *r);
 /* Allocates npages zeroed pages in as few runs as possible; *runs is
  * malloc'd. */
 int ram_alloc(struct ram *r, uint64_t npages, bool contiguous, struct ram_run **runs, uint32_t *nruns);
+/* The same, split into runs that start on a multiple of granule pages and,
+ * all but the last, are whole granules: a Windows client (Wine, over TCP)
+ * can then lay the runs out one after the other with file views, which
+ * Windows places only at 64 KiB boundaries. -ENOMEM when RAM has no such
+ * runs left even if it has free pages. */
+int ram_alloc_granular(struct ram *r, uint64_t npages, uint64_t granule, struct ram_run **runs, uint32_t *nruns);
 void ram_free(struct ram *r, const struct ram_run *runs, uint32_t nruns);
 /* A host pointer for [bus, bus+len) or NULL when any byte lies outside. */
 void *ram_ptr(struct ram *r, uint64_t bus, uint64_t len);
