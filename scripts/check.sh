@@ -23,6 +23,7 @@ SUITES=(
 	"scenarios|check-scenarios|tests/scenarios/meson.build"
 	"qemu|check-qemu|kmd/uio/meson.build"
 	"mesa|check-mesa|umd/mesa/smoke.sh"
+	"wine|check-wine|scripts/check-wine.sh"
 	"fuzz|fuzz-smoke|scripts/fuzz.sh"
 )
 

@@ -71,6 +71,16 @@ PACKAGES=(
 	waffle-utils
 	piglit
 	virgl-server
+	# Mesa for Windows (umd/mesa/build.sh windows): MinGW-w64 C++ and zlib
+	g++-mingw-w64-x86-64
+	libz-mingw-w64-dev
+	# Windows GL programs under Wine (tests/wine): screenshots of the X
+	# screen, and GLX for Wine's own opengl32 when no virgo DLL is used
+	imagemagick
+	x11-apps
+	x11-utils
+	libgl1
+	libglx-mesa0
 )
 
 # dpkg-query prints one line per known package; unknown ones go to stderr.

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# check-wine.sh: `make check-wine`. Windows programs under Wine through the
+# whole virgo stack, on our Mesa DLLs (build/mesa-win64, made by
+# `make mesa-win64`):
+#   tests/wine/vtp/run.sh   the Windows transport (umd/transport/vtp_win.c)
+#                           over TCP against virgo-host
+#   tests/wine/run-gl.sh    WGL programs: pixel formats, a 4.3 core context,
+#                           pixels read back, SwapBuffers, a resize and a
+#                           screenshot of the presented frame
+# Ends with "N passed, N failed" summed over both.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+DLLS=${VIRGO_WIN_DLLS:-build/mesa-win64/install/bin}
+HOST=${VIRGO_HOST:-build/native/host/virgo-host}
+LOG=build/check-wine
+mkdir -p "$LOG"
+pass=0
+fail=0
+
+run() { # name, command...
+	local name=$1 line p f
+	shift
+	"$@" 2>&1 | tee "$LOG/$name.log"
+	local status=${PIPESTATUS[0]}
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$LOG/$name.log" | tail -n 1)
+	if [[ $line =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+		p=${BASH_REMATCH[1]}
+		f=${BASH_REMATCH[2]}
+	else
+		p=0
+		f=0
+	fi
+	((status != 0 && f == 0)) && f=1
+	pass=$((pass + p))
+	fail=$((fail + f))
+}
+
+if [[ ! -f $DLLS/opengl32.dll || ! -f $DLLS/virgo_icd64.dll ]]; then
+	echo "FAIL check-wine: no virgo_icd64.dll/opengl32.dll in $DLLS (make mesa-win64)"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+run vtp env VIRGO_HOST="$HOST" bash tests/wine/vtp/run.sh
+run gl env VIRGO_HOST="$HOST" VIRGO_WIN_DLLS="$DLLS" bash tests/wine/run-gl.sh
+echo "$pass passed, $fail failed"
+((fail == 0))
