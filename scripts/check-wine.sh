@@ -45,5 +45,34 @@ if [[ ! -f $DLLS/opengl32.dll || ! -f $DLLS/virgo_icd64.dll ]]; then
 fi
 run vtp env VIRGO_HOST="$HOST" bash tests/wine/vtp/run.sh
 run gl env VIRGO_HOST="$HOST" VIRGO_WIN_DLLS="$DLLS" bash tests/wine/run-gl.sh
+# No device: a GL program on our DLLs with nothing listening must fail to
+# get a pixel format or context with virgo's message, and not crash.
+no_device() {
+	local dir=build/wine-gl/virgo port err status
+	[[ -f $dir/gl_checks.exe && -f $dir/opengl32.dll ]] || { echo "FAIL no_device: run-gl.sh left no $dir"; return 1; }
+	# a free port: bind one, close it, nothing listens there afterwards
+	port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	err=$LOG/no-device.err
+	WINEPREFIX=$PWD/build/wine-prefix-gl WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=d;opengl32=n,b" \
+		VIRGO_TRANSPORT=tcp:127.0.0.1:$port timeout 120 xvfb-run -a /usr/lib/wine/wine64 "$dir/gl_checks.exe" \
+		>"$LOG/no-device.out" 2>"$err" </dev/null
+	status=$?
+	WINEPREFIX=$PWD/build/wine-prefix-gl timeout 30 /usr/lib/wine/wineserver -k 2>/dev/null
+	if ((status == 0)); then
+		echo "FAIL no_device: gl_checks.exe passed with no virgo-host listening"
+	elif ((status == 124)); then
+		echo "FAIL no_device: gl_checks.exe hung (killed after 120 s)"
+	elif grep -q -i "unhandled\|page fault\|backtrace" "$err"; then
+		echo "FAIL no_device: gl_checks.exe crashed (see $err)"
+	elif ! grep -q "virgo: cannot reach the virgo driver" "$err"; then
+		echo "FAIL no_device: no 'cannot reach the virgo driver' message (see $err)"
+	else
+		echo "PASS no_device (exit status $status: $(grep -m1 'cannot reach virgo-host' "$err"))"
+		return 0
+	fi
+	return 1
+}
+if no_device; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+
 echo "$pass passed, $fail failed"
 ((fail == 0))
