@@ -95,7 +95,7 @@ check-qemu: native
 
 # The Windows kernel driver: PE, imports, signature, catalog, INF, request
 # decoding, exception handling (some under Wine).
-check-win: win64
+check-win: win64 native mesa-win64
 	@bash tests/win/check.sh $(WIN64)
 
 # Fuzzers (tests/fuzz, libFuzzer + ASan/UBSan): the core's uAPI against the
@@ -131,8 +131,8 @@ check-wine: native mesa-win64
 	@bash scripts/check-wine.sh
 
 # The Windows driver package: build/dist/virgo-win64/ and its zip.
-dist: win64
-	@bash scripts/dist.sh --build $(WIN64)
+dist: win64 mesa-win64
+	@bash scripts/dist.sh --build $(WIN64) --strict
 
 # The demo: gl_demo.exe (tests/wine/gl) under Wine on our DLLs, through
 # TCP to virgo-host; its window, grabbed from the screen, is build/demo.png.

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# dist.sh [--build DIR] [--out DIR] [--strict]: assemble the Windows package
-# build/dist/virgo-win64/ and build/dist/virgo-win64.zip from what the
-# MinGW-w64 cross build (default build/win64) has made.
+# dist.sh [--build DIR] [--mesa DIR] [--out DIR] [--strict]: assemble the
+# Windows package build/dist/virgo-win64/ and build/dist/virgo-win64.zip:
 #
-# SKELETON (issue 6, item 4): today it packs the kernel driver package and its
-# install scripts. The user-mode parts do not exist yet; each is listed in
-# MISSING.txt inside the package and on stdout, and --strict makes their
-# absence an error (for `make dist` once they exist).
+#   - from the MinGW-w64 cross build (--build, default build/win64): the
+#     test-signed kernel driver package and virgo-info.exe;
+#   - from Mesa's Windows build (--mesa, default build/mesa-win64/install/bin,
+#     made by `umd/mesa/build.sh windows`): the ICD virgo_icd64.dll and
+#     Mesa's app-local opengl32.dll;
+#   - from the tree: install.ps1, install.cmd and README.txt.
+#
+# A part that is not built is listed in MISSING.txt inside the package and
+# on stdout, so a partial package is never mistaken for a whole one; --strict
+# makes any missing part an error.
 #
 # Never packs a private key: the test certificate goes in as virgo-test.cer
 # (public part only), and the script checks the result for key material.
@@ -16,11 +21,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 build=build/win64
+mesa=build/mesa-win64/install/bin
 out=build/dist
 strict=0
 while (($#)); do
 	case "$1" in
 	--build) build=$2; shift 2 ;;
+	--mesa) mesa=$2; shift 2 ;;
 	--out) out=$2; shift 2 ;;
 	--strict) strict=1; shift ;;
 	*) echo "dist.sh: unknown argument $1" >&2; exit 2 ;;
@@ -38,12 +45,11 @@ PARTS=(
 	"virgo.inf|$build/kmd/win/virgo.inf|driver install information"
 	"virgo.cat|$build/kmd/win/virgo.cat|driver catalog, test-signed"
 	"virgo-test.cer|$build/kmd/win/virgo-test.cer|the test certificate (public part)"
-	"install.ps1|kmd/win/install.ps1|installer (driver part; ICD registration to come)"
+	"install.ps1|kmd/win/install.ps1|installer: driver, certificate, ICD registration"
 	"install.cmd|kmd/win/install.cmd|runs install.ps1"
-	# Not built yet (issue 6 item 4; paths are where they are expected):
-	"virgo_icd.dll|$build/umd/wgl/virgo_icd.dll|OpenGL ICD: Mesa 22.3.6 with the virgl driver and the virgo winsys"
-	"opengl32.dll|$build/umd/wgl/opengl32.dll|app-local opengl32.dll (side-by-side use)"
-	"virgo-info.exe|$build/tools/virgo-info.exe|device features, capsets and GL strings through the real stack"
+	"virgo_icd64.dll|$mesa/virgo_icd64.dll|OpenGL ICD: Mesa 22.3.6 with the virgl driver and the virgo winsys"
+	"opengl32.dll|$mesa/opengl32.dll|Mesa's opengl32.dll, for app-local use beside a program"
+	"virgo-info.exe|$build/tools/virgo-info/virgo-info.exe|device features, capsets and GL strings through the real stack"
 	"README.txt|kmd/win/README-windows.txt|README for Windows users (QEMU command line, test signing, status)"
 )
 

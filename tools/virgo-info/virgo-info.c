@@ -1,0 +1,643 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virgo-info: what a Windows program gets from virgo, asked through the same
+ * paths an application uses, so that a user can tell in one run whether the
+ * driver package works:
+ *
+ *   device   umd/transport (vtp_open(NULL): $VIRGO_TRANSPORT, else the
+ *            kernel driver found with SetupAPI): the uAPI version, every
+ *            GET_PARAM of include/virgo/uapi.h, and each capset's id,
+ *            highest version and size (GET_CAPS);
+ *   OpenGL   opengl32.dll as the loader finds it (app-local Mesa beside the
+ *            .exe, or Windows' own with the registered ICD): a hidden
+ *            window, a legacy context, then a core context through
+ *            wglCreateContextAttribsARB when the ICD offers it; the four GL
+ *            strings and the extension count of each.
+ *
+ * The device is asked first and directly: if it cannot be reached, the GL
+ * part would only fail later inside the ICD with a vaguer message.
+ *
+ * Exit status (also in --help): 0 all fine; 1 no device; 2 bad arguments;
+ * 3 no OpenGL context; 4 a context, but not virgo's (another ICD, or
+ * Windows' "GDI Generic" software renderer). Failures end with one line on
+ * stderr starting "virgo-info: ".
+ */
+#define WIN32_LEAN_AND_MEAN
+#include <windows.h>
+#include <GL/gl.h>
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <virgo/uapi.h>
+
+#include "vtp.h"
+
+#ifndef VIRGO_INFO_VERSION
+#define VIRGO_INFO_VERSION "0"
+#endif
+
+/* Newer than GL 1.1's gl.h, which is all Windows promises. */
+#define VI_GL_SHADING_LANGUAGE_VERSION 0x8B8C
+#define VI_GL_NUM_EXTENSIONS 0x821D
+#define VI_WGL_CONTEXT_MAJOR_VERSION_ARB 0x2091
+#define VI_WGL_CONTEXT_MINOR_VERSION_ARB 0x2092
+#define VI_WGL_CONTEXT_PROFILE_MASK_ARB 0x9126
+#define VI_WGL_CONTEXT_CORE_PROFILE_BIT_ARB 0x0001
+
+typedef HGLRC(WINAPI *create_attribs_fn)(HDC, HGLRC, const int *);
+
+enum exit_code {
+	EXIT_OK = 0,
+	EXIT_NO_DEVICE = 1,
+	EXIT_USAGE = 2,
+	EXIT_NO_CONTEXT = 3,
+	EXIT_NOT_VIRGO = 4,
+};
+
+/* ---- what is gathered ------------------------------------------------------------ */
+
+static const struct {
+	uint32_t id;
+	const char *key;  /* JSON */
+	const char *text; /* text output */
+	bool boolean;
+} params[] = {
+	{ VIRGO_PARAM_UAPI_VERSION, "uapi_version", "uAPI version", false },
+	{ VIRGO_PARAM_3D_FEATURES, "3d_features", "3D (virgl)", true },
+	{ VIRGO_PARAM_CAPSET_QUERY_FIX, "capset_query_fix", "capset query fix", true },
+	{ VIRGO_PARAM_RESOURCE_BLOB, "resource_blob", "resource blob", true },
+	{ VIRGO_PARAM_HOST_VISIBLE, "host_visible", "host-visible memory", true },
+	{ VIRGO_PARAM_CROSS_DEVICE, "cross_device", "cross-device", true },
+	{ VIRGO_PARAM_CONTEXT_INIT, "context_init", "context init", true },
+	{ VIRGO_PARAM_SUPPORTED_CAPSET_IDS, "supported_capset_ids", "capset ids", false },
+	{ VIRGO_PARAM_MAX_EXEC_SIZE, "max_exec_size", "max exec size", false },
+	{ VIRGO_PARAM_NUM_SCANOUTS, "num_scanouts", "scanouts", false },
+	{ VIRGO_PARAM_LIVE_RESOURCES, "live_resources", "live resources", false },
+	{ VIRGO_PARAM_LIVE_HANDLES, "live_handles", "live handles", false },
+};
+#define NPARAMS (sizeof(params) / sizeof(params[0]))
+
+/* The capset mask is 64 bits wide, so at most 64 capsets. */
+#define MAX_CAPSETS 64
+/* GET_CAPS refuses versions above the device's; the search stops here. */
+#define MAX_CAPSET_VERSION 64u
+
+struct capset {
+	uint32_t id;
+	uint32_t version;  /* highest the device accepts */
+	uint32_t size;     /* bytes GET_CAPS copied at that version */
+	int err;           /* 0, or the failing GET_CAPS's status */
+};
+
+struct device_info {
+	const char *transport;
+	uint64_t value[NPARAMS];
+	int err[NPARAMS];
+	struct capset capsets[MAX_CAPSETS];
+	unsigned ncapsets;
+};
+
+#define GL_STR_MAX 512
+
+struct gl_info {
+	bool ok;
+	char how[96];      /* how the context was made */
+	char vendor[GL_STR_MAX];
+	char renderer[GL_STR_MAX];
+	char version[GL_STR_MAX];
+	char glsl[GL_STR_MAX];
+	long extensions;   /* -1: unknown */
+};
+
+struct info {
+	bool have_device;
+	struct device_info dev;
+	bool gl_asked;
+	char opengl32[MAX_PATH];  /* which opengl32.dll the loader picked */
+	char icd[MAX_PATH];       /* virgo_icd64.dll, if loaded */
+	int pixel_format;
+	bool pf_generic;          /* Windows' software format, not an ICD's */
+	struct gl_info legacy, core;
+	char error[512];          /* the one-line reason for a failure */
+};
+
+/* ---- device ---------------------------------------------------------------------- */
+
+static const char *capset_name(uint32_t id)
+{
+	/* include/virgo/virtio_gpu.h: VIRTIO_GPU_CAPSET_* */
+	switch (id) {
+	case 1: return "VIRGL";
+	case 2: return "VIRGL2";
+	case 3: return "GFXSTREAM";
+	case 4: return "VENUS";
+	case 5: return "CROSS_DOMAIN";
+	case 6: return "DRM";
+	default: return "unknown";
+	}
+}
+
+static int get_caps(struct vtp *t, uint32_t id, uint32_t version, void *buf, uint32_t size, uint32_t *copied)
+{
+	struct virgo_get_caps c = {
+		.cap_set_id = id,
+		.cap_set_ver = version,
+		.addr = (uint64_t)(uintptr_t)buf,
+		.size = size,
+	};
+	int ret = vtp_ioctl(t, VIRGO_OP_GET_CAPS, &c);
+
+	*copied = c.copied;
+	return ret;
+}
+
+/* The uAPI names a capset by id and version but does not say the highest
+ * version (the driver keeps the device's max_version to itself): GET_CAPS
+ * with size 0 answers EINVAL above it, so the versions are counted up. */
+static void query_capset(struct vtp *t, uint32_t id, struct capset *c, uint8_t *buf)
+{
+	uint32_t copied;
+
+	c->id = id;
+	for (uint32_t v = 1; v <= MAX_CAPSET_VERSION; v++) {
+		if (get_caps(t, id, v, buf, 0, &copied))
+			break;
+		c->version = v;
+	}
+	if (!c->version) {
+		c->err = -VIRGO_EINVAL;
+		return;
+	}
+	c->err = get_caps(t, id, c->version, buf, VIRGO_MAX_CAPSET_SIZE, &copied);
+	c->size = c->err ? 0 : copied;
+}
+
+static int query_device(struct info *in)
+{
+	struct device_info *d = &in->dev;
+	struct vtp *t = NULL;
+	uint64_t mask = 0;
+	uint8_t *buf;
+	int ret;
+
+	d->transport = getenv("VIRGO_TRANSPORT");
+	if (!d->transport || !*d->transport)
+		d->transport = "the virgo kernel driver";
+	ret = vtp_open(NULL, &t);
+	if (ret) {
+		snprintf(in->error, sizeof(in->error), "no virgo device reachable through %s: %s", d->transport,
+			 vtp_strerror(ret));
+		return ret;
+	}
+	for (size_t i = 0; i < NPARAMS; i++) {
+		struct virgo_get_param p = { .param = params[i].id };
+
+		d->err[i] = vtp_ioctl(t, VIRGO_OP_GET_PARAM, &p);
+		d->value[i] = p.value;
+		if (params[i].id == VIRGO_PARAM_SUPPORTED_CAPSET_IDS && !d->err[i])
+			mask = p.value;
+	}
+	/* The device must answer the version: everything else is read with
+	 * this uAPI's struct layouts. */
+	if (d->err[0]) {
+		snprintf(in->error, sizeof(in->error), "the virgo device does not answer GET_PARAM: %s",
+			 vtp_strerror(d->err[0]));
+		vtp_close(t);
+		return d->err[0];
+	}
+	buf = malloc(VIRGO_MAX_CAPSET_SIZE);
+	if (!buf) {
+		snprintf(in->error, sizeof(in->error), "out of memory");
+		vtp_close(t);
+		return -VIRGO_ENOMEM;
+	}
+	for (uint32_t id = 0; id < 64 && d->ncapsets < MAX_CAPSETS; id++)
+		if (mask & (1ull << id))
+			query_capset(t, id, &d->capsets[d->ncapsets++], buf);
+	free(buf);
+	/* Closed before the GL part: the ICD opens its own handle, and the
+	 * live-handle count above should not include a second one of ours. */
+	vtp_close(t);
+	in->have_device = true;
+	return 0;
+}
+
+/* ---- OpenGL ---------------------------------------------------------------------- */
+
+static LRESULT CALLBACK wndproc(HWND w, UINT msg, WPARAM wp, LPARAM lp)
+{
+	return DefWindowProcA(w, msg, wp, lp);
+}
+
+static void copy_gl_string(char *dst, GLenum name)
+{
+	const GLubyte *s = glGetString(name);
+
+	snprintf(dst, GL_STR_MAX, "%s", s ? (const char *)s : "");
+}
+
+static long count_words(const char *s)
+{
+	long n = 0;
+
+	for (bool in_word = false; *s; s++) {
+		bool space = *s == ' ';
+
+		if (!space && !in_word)
+			n++;
+		in_word = !space;
+	}
+	return n;
+}
+
+/* The strings of the current context. A legacy context lists its extensions
+ * in one string; a core context has no such string, only a count. */
+static void read_gl(struct gl_info *g, bool core)
+{
+	GLint n = -1;
+
+	copy_gl_string(g->vendor, GL_VENDOR);
+	copy_gl_string(g->renderer, GL_RENDERER);
+	copy_gl_string(g->version, GL_VERSION);
+	copy_gl_string(g->glsl, VI_GL_SHADING_LANGUAGE_VERSION);
+	if (core) {
+		glGetIntegerv(VI_GL_NUM_EXTENSIONS, &n);
+		g->extensions = glGetError() == GL_NO_ERROR ? n : -1;
+	} else {
+		const GLubyte *e = glGetString(GL_EXTENSIONS);
+
+		g->extensions = e ? count_words((const char *)e) : -1;
+	}
+	g->ok = true;
+}
+
+static void module_path(const char *name, char *out)
+{
+	HMODULE m = GetModuleHandleA(name);
+
+	out[0] = 0;
+	if (m && !GetModuleFileNameA(m, out, MAX_PATH))
+		out[0] = 0;
+}
+
+/* A core context: the newest 4.x the ICD makes, else 3.3 / 3.2 (the
+ * ARB_create_context rules let an ICD return a newer version than asked,
+ * so GL_VERSION says what was really made). */
+static HGLRC create_core(HDC dc, create_attribs_fn create, char *how, size_t n)
+{
+	static const int versions[][2] = {
+		{ 4, 6 }, { 4, 5 }, { 4, 4 }, { 4, 3 }, { 4, 2 }, { 4, 1 }, { 4, 0 }, { 3, 3 }, { 3, 2 },
+	};
+
+	for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+		const int attribs[] = {
+			VI_WGL_CONTEXT_MAJOR_VERSION_ARB, versions[i][0],
+			VI_WGL_CONTEXT_MINOR_VERSION_ARB, versions[i][1],
+			VI_WGL_CONTEXT_PROFILE_MASK_ARB, VI_WGL_CONTEXT_CORE_PROFILE_BIT_ARB,
+			0,
+		};
+		HGLRC rc = create(dc, NULL, attribs);
+
+		if (rc) {
+			snprintf(how, n, "wglCreateContextAttribsARB, %d.%d core requested", versions[i][0],
+				 versions[i][1]);
+			return rc;
+		}
+	}
+	return NULL;
+}
+
+static int query_gl(struct info *in)
+{
+	static const char cls_name[] = "virgo-info";
+	WNDCLASSEXA wc = {
+		.cbSize = sizeof(wc),
+		.style = CS_OWNDC,  /* one DC for the window's life, as WGL wants */
+		.lpfnWndProc = wndproc,
+		.hInstance = GetModuleHandleA(NULL),
+		.lpszClassName = cls_name,
+	};
+	PIXELFORMATDESCRIPTOR pfd = {
+		.nSize = sizeof(pfd),
+		.nVersion = 1,
+		.dwFlags = PFD_DRAW_TO_WINDOW | PFD_SUPPORT_OPENGL | PFD_DOUBLEBUFFER,
+		.iPixelType = PFD_TYPE_RGBA,
+		.cColorBits = 32,
+		.cDepthBits = 24,
+		.cStencilBits = 8,
+		.iLayerType = PFD_MAIN_PLANE,
+	};
+	HWND wnd = NULL;
+	HDC dc = NULL;
+	HGLRC legacy = NULL, core = NULL;
+	create_attribs_fn create = NULL;
+	int ret = EXIT_NO_CONTEXT;
+
+	in->gl_asked = true;
+	if (!RegisterClassExA(&wc)) {
+		snprintf(in->error, sizeof(in->error), "no OpenGL context: RegisterClassEx failed (Win32 error %lu)",
+			 GetLastError());
+		return EXIT_NO_CONTEXT;
+	}
+	/* Never shown: WGL needs a window's DC, not a visible window. */
+	wnd = CreateWindowExA(0, cls_name, "virgo-info", WS_OVERLAPPEDWINDOW | WS_CLIPCHILDREN | WS_CLIPSIBLINGS, 0, 0,
+			      64, 64, NULL, NULL, wc.hInstance, NULL);
+	if (!wnd) {
+		snprintf(in->error, sizeof(in->error), "no OpenGL context: CreateWindowEx failed (Win32 error %lu)",
+			 GetLastError());
+		goto out;
+	}
+	dc = GetDC(wnd);
+	in->pixel_format = dc ? ChoosePixelFormat(dc, &pfd) : 0;
+	if (!in->pixel_format) {
+		snprintf(in->error, sizeof(in->error),
+			 "no OpenGL context: no pixel format with RGBA, double buffer and depth (Win32 error %lu)",
+			 GetLastError());
+		goto out;
+	}
+	DescribePixelFormat(dc, in->pixel_format, sizeof(pfd), &pfd);
+	in->pf_generic = (pfd.dwFlags & PFD_GENERIC_FORMAT) != 0;
+	if (!SetPixelFormat(dc, in->pixel_format, &pfd)) {
+		snprintf(in->error, sizeof(in->error), "no OpenGL context: SetPixelFormat(%d) failed (Win32 error %lu)",
+			 in->pixel_format, GetLastError());
+		goto out;
+	}
+	legacy = wglCreateContext(dc);
+	if (!legacy || !wglMakeCurrent(dc, legacy)) {
+		snprintf(in->error, sizeof(in->error), "no OpenGL context: %s failed (Win32 error %lu)",
+			 legacy ? "wglMakeCurrent" : "wglCreateContext", GetLastError());
+		goto out;
+	}
+	/* Both are loaded now: the loader has resolved the ICD. */
+	module_path("opengl32.dll", in->opengl32);
+	module_path("virgo_icd64.dll", in->icd);
+	snprintf(in->legacy.how, sizeof(in->legacy.how), "wglCreateContext");
+	read_gl(&in->legacy, false);
+
+	create = (create_attribs_fn)(void (*)(void))wglGetProcAddress("wglCreateContextAttribsARB");
+	if (create) {
+		core = create_core(dc, create, in->core.how, sizeof(in->core.how));
+		if (!core)
+			snprintf(in->core.how, sizeof(in->core.how), "wglCreateContextAttribsARB made no 3.2+ core context");
+		else if (!wglMakeCurrent(dc, core))
+			snprintf(in->core.how, sizeof(in->core.how), "wglMakeCurrent failed on the core context (Win32 error %lu)",
+				 GetLastError());
+		else
+			read_gl(&in->core, true);
+	} else {
+		snprintf(in->core.how, sizeof(in->core.how), "no wglCreateContextAttribsARB");
+	}
+	wglMakeCurrent(NULL, NULL);
+
+	if (strncmp(in->legacy.renderer, "virgo", 5) != 0) {
+		snprintf(in->error, sizeof(in->error),
+			 "the OpenGL context is not virgo's (GL_RENDERER \"%s\"): copy opengl32.dll and "
+			 "virgo_icd64.dll beside the program, or register the ICD (install.cmd)",
+			 in->legacy.renderer);
+		ret = EXIT_NOT_VIRGO;
+	} else {
+		ret = EXIT_OK;
+	}
+out:
+	if (core)
+		wglDeleteContext(core);
+	if (legacy)
+		wglDeleteContext(legacy);
+	if (dc)
+		ReleaseDC(wnd, dc);
+	if (wnd)
+		DestroyWindow(wnd);
+	UnregisterClassA(cls_name, wc.hInstance);
+	return ret;
+}
+
+/* ---- output ---------------------------------------------------------------------- */
+
+static void print_capset_mask(uint64_t mask)
+{
+	const char *sep = " (";
+
+	printf("%#" PRIx64, mask);
+	for (uint32_t id = 0; id < 64; id++) {
+		if (mask & (1ull << id)) {
+			printf("%s%s", sep, capset_name(id));
+			sep = ", ";
+		}
+	}
+	if (mask)
+		printf(")");
+}
+
+static void print_text(const struct info *in)
+{
+	const struct device_info *d = &in->dev;
+
+	printf("virgo-info %s\n", VIRGO_INFO_VERSION);
+	if (in->have_device) {
+		printf("device (through %s)\n", d->transport);
+		for (size_t i = 0; i < NPARAMS; i++) {
+			printf("  %-22s ", params[i].text);
+			if (d->err[i])
+				printf("? (%s)", vtp_strerror(d->err[i]));
+			else if (params[i].boolean)
+				printf("%s", d->value[i] ? "yes" : "no");
+			else if (params[i].id == VIRGO_PARAM_SUPPORTED_CAPSET_IDS)
+				print_capset_mask(d->value[i]);
+			else
+				printf("%" PRIu64, d->value[i]);
+			if (params[i].id == VIRGO_PARAM_UAPI_VERSION)
+				printf(" (virgo-info speaks %u)", VIRGO_UAPI_VERSION);
+			printf("\n");
+		}
+		printf("capsets\n");
+		if (!d->ncapsets)
+			printf("  none (the device offers no 3D)\n");
+		for (unsigned i = 0; i < d->ncapsets; i++) {
+			const struct capset *c = &d->capsets[i];
+
+			printf("  id %u %-12s", c->id, capset_name(c->id));
+			if (c->err)
+				printf(" unreadable (%s)\n", vtp_strerror(c->err));
+			else
+				printf(" version %u, %u bytes\n", c->version, c->size);
+		}
+	}
+	if (!in->gl_asked)
+		return;
+	printf("OpenGL\n");
+	printf("  opengl32.dll           %s\n", in->opengl32[0] ? in->opengl32 : "(not loaded)");
+	printf("  virgo_icd64.dll        %s\n", in->icd[0] ? in->icd : "(not loaded)");
+	if (in->pixel_format)
+		printf("  pixel format           %d (%s)\n", in->pixel_format,
+		       in->pf_generic ? "Windows' generic software format" : "from the ICD");
+	const struct gl_info *ctx[] = { &in->legacy, &in->core };
+	const char *title[] = { "legacy context", "core context" };
+	for (int i = 0; i < 2; i++) {
+		const struct gl_info *g = ctx[i];
+
+		if (!g->ok) {
+			if (g->how[0])
+				printf("%s: none (%s)\n", title[i], g->how);
+			continue;
+		}
+		printf("%s (%s)\n", title[i], g->how);
+		printf("  GL_VENDOR                   %s\n", g->vendor);
+		printf("  GL_RENDERER                 %s\n", g->renderer);
+		printf("  GL_VERSION                  %s\n", g->version);
+		printf("  GL_SHADING_LANGUAGE_VERSION %s\n", g->glsl);
+		if (g->extensions >= 0)
+			printf("  extensions                  %ld\n", g->extensions);
+		else
+			printf("  extensions                  unknown\n");
+	}
+}
+
+static void json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);  /* bytes >= 0x80 pass: GL strings are ASCII, paths the ANSI code page */
+	}
+	putchar('"');
+}
+
+static void json_gl(const char *key, const struct gl_info *g)
+{
+	printf(",\n    \"%s\": ", key);
+	if (!g->ok) {
+		printf("null");
+		return;
+	}
+	printf("{\"how\": ");
+	json_string(g->how);
+	printf(", \"vendor\": ");
+	json_string(g->vendor);
+	printf(", \"renderer\": ");
+	json_string(g->renderer);
+	printf(", \"version\": ");
+	json_string(g->version);
+	printf(", \"shading_language_version\": ");
+	json_string(g->glsl);
+	printf(", \"extensions\": %ld}", g->extensions);
+}
+
+static void print_json(const struct info *in)
+{
+	const struct device_info *d = &in->dev;
+
+	printf("{\n  \"virgo_info\": ");
+	json_string(VIRGO_INFO_VERSION);
+	printf(",\n  \"device\": ");
+	if (!in->have_device) {
+		printf("null");
+	} else {
+		printf("{\n    \"transport\": ");
+		json_string(d->transport);
+		for (size_t i = 0; i < NPARAMS; i++) {
+			printf(",\n    \"%s\": ", params[i].key);
+			if (d->err[i])
+				printf("null");
+			else if (params[i].boolean)
+				printf("%s", d->value[i] ? "true" : "false");
+			else
+				printf("%" PRIu64, d->value[i]);
+		}
+		printf(",\n    \"capsets\": [");
+		for (unsigned i = 0; i < d->ncapsets; i++) {
+			const struct capset *c = &d->capsets[i];
+
+			printf("%s\n      {\"id\": %u, \"name\": \"%s\", ", i ? "," : "", c->id, capset_name(c->id));
+			if (c->err)
+				printf("\"error\": \"%s\"}", vtp_strerror(c->err));
+			else
+				printf("\"version\": %u, \"size\": %u}", c->version, c->size);
+		}
+		printf("%s]\n  }", d->ncapsets ? "\n    " : "");
+	}
+	printf(",\n  \"opengl\": ");
+	if (!in->gl_asked) {
+		printf("null");
+	} else {
+		printf("{\n    \"opengl32\": ");
+		json_string(in->opengl32);
+		printf(",\n    \"icd\": ");
+		json_string(in->icd);
+		printf(",\n    \"pixel_format\": %d, \"pixel_format_generic\": %s", in->pixel_format,
+		       in->pf_generic ? "true" : "false");
+		json_gl("legacy", &in->legacy);
+		json_gl("core", &in->core);
+		printf("\n  }");
+	}
+	printf(",\n  \"error\": ");
+	if (in->error[0])
+		json_string(in->error);
+	else
+		printf("null");
+	printf("\n}\n");
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: virgo-info [--json] [--no-gl]\n"
+		"\n"
+		"Prints what virgo offers this machine: the device (uAPI version, features,\n"
+		"capsets), then the OpenGL strings of a legacy and a core context.\n"
+		"\n"
+		"  --json    one JSON object on stdout instead of text\n"
+		"  --no-gl   the device only; no window, no OpenGL context\n"
+		"  --help    this text\n"
+		"\n"
+		"The device is the virgo kernel driver, or VIRGO_TRANSPORT (tcp:HOST:PORT:\n"
+		"virgo-host, for testing under Wine). OpenGL is whatever opengl32.dll this\n"
+		"program loads: virgo's app-local one beside it, else Windows' with the\n"
+		"registered ICD.\n"
+		"\n"
+		"Exit status: 0 fine; 1 no device; 2 bad arguments; 3 no OpenGL context;\n"
+		"4 an OpenGL context that is not virgo's.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static struct info in;  /* large: not on the stack */
+	bool json = false, gl = true;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json")) {
+			json = true;
+		} else if (!strcmp(argv[i], "--no-gl")) {
+			gl = false;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "/?")) {
+			usage(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "virgo-info: unknown argument '%s' (try --help)\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+
+	ret = query_device(&in) ? EXIT_NO_DEVICE : EXIT_OK;
+	if (ret == EXIT_OK && gl)
+		ret = query_gl(&in);
+
+	if (json)
+		print_json(&in);
+	else
+		print_text(&in);
+	fflush(stdout);
+	if (in.error[0])
+		fprintf(stderr, "virgo-info: %s\n", in.error);
+	return ret;
+}
