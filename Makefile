@@ -11,6 +11,7 @@
 #   make dist           the Windows driver package in build/dist/
 #   make check-mesa     Mesa with the virgo winsys through virgo-host (builds it: make mesa-linux)
 #   make check-wine     Windows GL programs under Wine on our Mesa DLLs (builds them: make mesa-win64)
+#   make piglit-parity  2,160 piglit tests through virgo and through Debian's virpipe, side by side
 #   make fuzz           the fuzzers, FUZZ_SECONDS each (make fuzz-smoke: fixed runs, in make check)
 #   make check-qemu     the scenario suite in a Linux guest on QEMU's virtio-gpu-gl (docs/qemu.md)
 #   make demo           a Windows GL program under Wine through the whole stack: build/demo.png
@@ -51,7 +52,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa piglit-parity mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
 
 all: build
 
@@ -118,6 +119,12 @@ mesa-linux: native
 
 check-mesa: native
 	@bash umd/mesa/smoke.sh
+
+# piglit quick_gl tests (tests/piglit/parity-tests.txt) through Debian's
+# virpipe and through virgo in one job: each that passes on virpipe must pass
+# on virgo, unless tests/piglit/known-differences.txt says why it cannot.
+piglit-parity: native mesa-linux
+	@bash tests/piglit/parity.sh
 
 # Mesa for Windows (MinGW-w64): build/mesa-win64/install/bin/virgo_icd64.dll
 # (the ICD) and opengl32.dll (app-local). About 8 min clean, 20 s with ccache.

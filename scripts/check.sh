@@ -24,6 +24,7 @@ SUITES=(
 	"qemu|check-qemu|kmd/uio/meson.build"
 	"mesa|check-mesa|umd/mesa/smoke.sh"
 	"wine|check-wine|scripts/check-wine.sh"
+	"piglit|piglit-parity|tests/piglit/parity.sh"
 	"fuzz|fuzz-smoke|scripts/fuzz.sh"
 )
 

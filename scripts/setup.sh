@@ -77,6 +77,7 @@ PACKAGES=(
 	# Windows GL programs under Wine (tests/wine): screenshots of the X
 	# screen, and GLX for Wine's own opengl32 when no virgo DLL is used
 	imagemagick
+	procps
 	x11-apps
 	x11-utils
 	libgl1

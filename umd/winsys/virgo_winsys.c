@@ -78,6 +78,21 @@ static void name_renderer(union virgl_caps *caps)
 	memcpy(caps->v2.renderer, name, sizeof(name));
 }
 
+/*
+ * No readback through staging buffers (COPY_TRANSFER3D from the host):
+ * virglrenderer 0.10.4 answers one from a compressed texture with the
+ * level's first blocks instead of the box asked for (piglit's
+ * arb_get_texture_sub_image-get and -getcompressed), and Mesa's fallback
+ * for formats hidden from supported_readback_formats crashes on compressed
+ * boxes. Without the capability Mesa keeps textures in guest storage and
+ * reads them with TRANSFER_FROM_HOST, as over Mesa's vtest winsys, which
+ * hides the capability for the same reason.
+ */
+static void no_staging_readback(union virgl_caps *caps)
+{
+	caps->v2.capability_bits_v2 &= ~VIRGL_CAP_V2_COPY_TRANSFER_BOTH_DIRECTIONS;
+}
+
 static int virgo_get_caps(struct virgl_winsys *ws, struct virgl_drm_caps *caps)
 {
 	struct virgo_winsys *vws = virgo_winsys(ws);
@@ -102,6 +117,7 @@ static int virgo_get_caps(struct virgl_winsys *ws, struct virgl_drm_caps *caps)
 		return ret;
 	}
 	name_renderer(&caps->caps);
+	no_staging_readback(&caps->caps);
 	return 0;
 }
 
