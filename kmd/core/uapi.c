@@ -328,12 +328,10 @@ static int check_box(const struct obj_res *res, const struct virgo_transfer *t)
 	case T_BUFFER:
 		w = i->width;
 		break;
-	case T_1D_ARRAY:
-		h = i->array_size; /* rows are layers */
-		break;
 	case T_3D:
 		d = level_dim(i->depth, t->level);
 		break;
+	case T_1D_ARRAY: /* layers are z, as in Mesa's virgl and virglrenderer */
 	case T_2D_ARRAY:
 	case T_CUBE:
 	case T_CUBE_ARRAY:

@@ -321,13 +321,18 @@ TEST(transfer_checks_boxes_of_1d_and_1d_arrays)
 		{ 0, { 0, 0, 1, 64, 1, 1 }, 0, -VIRGO_EINVAL },
 		{ 3, { 0, 0, 0, 1, 1, 1 }, 0, -VIRGO_EINVAL },
 	};
-	/* Rows are layers. */
+	/* Layers are z (Mesa's virgl sends them there, and virglrenderer
+	 * checks y against the height, 1); found by piglit's layered-rendering
+	 * and arb_copy_image 1D-array tests, which this refused. */
 	static const struct tcase t1da[] = {
 		{ 0, { 0, 0, 0, 64, 1, 1 }, 0, 0 },
-		{ 0, { 0, 3, 0, 64, 2, 1 }, 0, -VIRGO_EINVAL },
-		{ 0, { 0, 0, 0, 64, 5, 1 }, 0, -VIRGO_EINVAL },
-		{ 0, { 0, 0xffffffffu, 0, 64, 2, 1 }, 0, -VIRGO_EINVAL },
-		{ 0, { 0, 0, 1, 64, 1, 1 }, 0, -VIRGO_EINVAL },
+		{ 0, { 0, 0, 3, 64, 1, 1 }, 0, 0 },
+		{ 0, { 0, 0, 0, 64, 1, 4 }, 0, 0 },
+		{ 0, { 0, 0, 3, 64, 1, 2 }, 0, -VIRGO_EINVAL },
+		{ 0, { 0, 0, 0, 64, 1, 5 }, 0, -VIRGO_EINVAL },
+		{ 0, { 0, 0, 0xffffffffu, 64, 1, 2 }, 0, -VIRGO_EINVAL },
+		{ 0, { 0, 1, 0, 64, 1, 1 }, 0, -VIRGO_EINVAL },
+		{ 0, { 0, 0, 0, 64, 2, 1 }, 0, -VIRGO_EINVAL },
 	};
 	struct virgo_resource_create rc = rc_default(TGT_1D, 64, 1, 1, 1);
 
