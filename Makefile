@@ -12,6 +12,7 @@
 #   make check-mesa     Mesa with the virgo winsys through virgo-host (builds it: make mesa-linux)
 #   make check-wine     Windows GL programs under Wine on our Mesa DLLs (builds them: make mesa-win64)
 #   make piglit-parity  2,160 piglit tests through virgo and through Debian's virpipe, side by side
+#   make bench          benchmarks: virgo vs virpipe vs native llvmpipe, 1-64 clients (docs/performance.md)
 #   make fuzz           the fuzzers, FUZZ_SECONDS each (make fuzz-smoke: fixed runs, in make check)
 #   make check-qemu     the scenario suite in a Linux guest on QEMU's virtio-gpu-gl (docs/qemu.md)
 #   make demo           a Windows GL program under Wine through the whole stack: build/demo.png
@@ -52,7 +53,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa piglit-parity mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa piglit-parity bench bench-smoke mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
 
 all: build
 
@@ -125,6 +126,15 @@ check-mesa: native
 # on virgo, unless tests/piglit/known-differences.txt says why it cannot.
 piglit-parity: native mesa-linux
 	@bash tests/piglit/parity.sh
+
+# Benchmarks (docs/performance.md): virgo vs virpipe vs native llvmpipe, the
+# uAPI round trip, 1-64 clients; build/bench/results.json and a chart.
+# bench-smoke (in make check) runs a few frames of each and judges nothing.
+bench: native mesa-linux
+	@/usr/bin/python3 bench/run.py
+
+bench-smoke: native mesa-linux
+	@/usr/bin/python3 bench/run.py --smoke
 
 # Mesa for Windows (MinGW-w64): build/mesa-win64/install/bin/virgo_icd64.dll
 # (the ICD) and opengl32.dll (app-local). About 8 min clean, 20 s with ccache.

@@ -25,6 +25,7 @@ SUITES=(
 	"mesa|check-mesa|umd/mesa/smoke.sh"
 	"wine|check-wine|scripts/check-wine.sh"
 	"piglit|piglit-parity|tests/piglit/parity.sh"
+	"bench|bench-smoke|bench/run.py"
 	"fuzz|fuzz-smoke|scripts/fuzz.sh"
 )
 

@@ -78,6 +78,9 @@ PACKAGES=(
 	# screen, and GLX for Wine's own opengl32 when no virgo DLL is used
 	imagemagick
 	procps
+	# benchmarks: the chart (bench/run.py); callgrind counts (bench/callgrind.sh)
+	gnuplot-nox
+	valgrind
 	x11-apps
 	x11-utils
 	libgl1
