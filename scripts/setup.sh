@@ -77,6 +77,7 @@ PACKAGES=(
 	# Windows GL programs under Wine (tests/wine): screenshots of the X
 	# screen, and GLX for Wine's own opengl32 when no virgo DLL is used
 	imagemagick
+	xauth
 	procps
 	# benchmarks: the chart (bench/run.py); callgrind counts (bench/callgrind.sh)
 	gnuplot-nox
