@@ -208,8 +208,12 @@ class Servers:
         self.vtest_logf = os.path.join(self.out, "virgl_test_server.log")
         inner = ("mount -t tmpfs tmpfs /tmp && exec virgl_test_server --use-egl-surfaceless "
                  "--socket-path=/tmp/.virgl_test")
-        tries = [(["unshare", "-m", "--propagation", "private"], ["-m"])] if os.geteuid() == 0 else []
-        tries.append((["unshare", "-Urm", "--propagation", "private"], ["-U", "-m", "--preserve-credentials"]))
+        # --root: the namespace's processes see the server's root directory
+        # too (setns alone would give them the namespace's, which differs
+        # when all this runs in a chroot).
+        tries = [(["unshare", "-m", "--propagation", "private"], ["-m", "--root"])] if os.geteuid() == 0 else []
+        tries.append((["unshare", "-Urm", "--propagation", "private"],
+                      ["-U", "-m", "--root", "--preserve-credentials"]))
         env = clean_env()
         for pre, join in tries:
             logfile = open(self.vtest_logf, "a")

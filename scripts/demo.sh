@@ -12,6 +12,7 @@ OUT=build/demo.png
 SOCK="${XDG_RUNTIME_DIR:-/tmp}/virgo-demo-$$.sock"
 LOG=build/demo-host.log
 
+rm -f "$LOG.out" # one left from the last run would say "ready" too soon
 "$BIN/host/virgo-host" --socket "$SOCK" --log-level "${VIRGO_LOG:-warn}" >"$LOG.out" 2>"$LOG" &
 HOST=$!
 cleanup() { kill -TERM "$HOST" 2>/dev/null || true; wait "$HOST" 2>/dev/null || true; }

@@ -246,6 +246,7 @@ HOST_PID=
 start_host() {
 	local dir=$1
 	SOCK="${XDG_RUNTIME_DIR:-/tmp}/virgo-parity-$$.sock"
+	rm -f "$dir/host.out" # one left from the last run would say "ready" too soon
 	"$HOST" --socket "$SOCK" --ram 1024 >"$dir/host.out" 2>"$dir/host.err" </dev/null &
 	HOST_PID=$!
 	LIVE+=("$HOST_PID")

@@ -549,6 +549,7 @@ else
 		SOCK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/virgo-check-win.XXXXXX")
 		# --tcp 0: a free port; a private UNIX socket, not the default one
 		# another host may hold.
+		rm -f "$RUN/host.out" # one left from the last run would give its port
 		"$HOST" --tcp 0 --socket "$SOCK_DIR/virgo.sock" >"$RUN/host.out" 2>"$RUN/host.err" &
 		HOST_PID=$!
 		for ((i = 0; i < 300; i++)); do

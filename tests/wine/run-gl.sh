@@ -273,6 +273,7 @@ if [[ -n ${VIRGO_WIN_DLLS:-} ]]; then
 	fi
 	# A private UNIX socket too: the default one may be another host's.
 	SOCK_DIR=$(mktemp -d "${TMPDIR:-/tmp}/virgo-wine-gl.XXXXXX")
+	rm -f "$RUN/host.out" # one left from the last run would give its port
 	"$HOST" --tcp 0 --socket "$SOCK_DIR/virgo.sock" >"$RUN/host.out" 2>"$RUN/host.err" &
 	HOST_PID=$!
 	for ((i = 0; i < 300; i++)); do

@@ -24,6 +24,7 @@ HOST=$ROOT/build/native/host/virgo-host
 SOCK="${XDG_RUNTIME_DIR:-/tmp}/virgo-mesa-$$.sock"
 LOG=$ROOT/build/mesa-smoke
 mkdir -p "$LOG"
+rm -f "$LOG/host.out" # one left from the last run would say "ready" too soon
 "$HOST" --socket "$SOCK" --ram 1024 >"$LOG/host.out" 2>"$LOG/host.err" &
 HOST_PID=$!
 trap 'kill -TERM $HOST_PID 2>/dev/null' EXIT

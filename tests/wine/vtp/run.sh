@@ -110,7 +110,7 @@ if [[ -n "$dlls" && -z "$foreign" ]]; then ok "imports_system_only ($dlls)"; els
 # ---- the host ----------------------------------------------------------------------------
 SOCK=$OUT/host.sock
 LOG=$OUT/host.log
-rm -f "$SOCK"
+rm -f "$SOCK" "$LOG" # a log left from the last run would give its port
 "$HOST" --socket "$SOCK" --tcp 0 >"$LOG" 2>&1 &
 HOST_PID=$!
 PORT=
