@@ -12,6 +12,7 @@
 #   make check-mesa     Mesa with the virgo winsys through virgo-host (builds it: make mesa-linux)
 #   make check-wine     Windows GL programs under Wine on our Mesa DLLs (builds them: make mesa-win64)
 #   make piglit-parity  2,160 piglit tests through virgo and through Debian's virpipe, side by side
+#   make soak           16 clients for 10 minutes through virgo-host, then leak counts (soak-smoke: 1 minute, in make check)
 #   make bench          benchmarks: virgo vs virpipe vs native llvmpipe, 1-64 clients (docs/performance.md)
 #   make fuzz           the fuzzers, FUZZ_SECONDS each (make fuzz-smoke: fixed runs, in make check)
 #   make check-qemu     the scenario suite in a Linux guest on QEMU's virtio-gpu-gl (docs/qemu.md)
@@ -53,7 +54,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa piglit-parity bench bench-smoke mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
+.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa piglit-parity bench bench-smoke soak soak-smoke mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
 
 all: build
 
@@ -126,6 +127,16 @@ check-mesa: native
 # on virgo, unless tests/piglit/known-differences.txt says why it cannot.
 piglit-parity: native mesa-linux
 	@bash tests/piglit/parity.sh
+
+# Soak (docs/reliability.md): 16 clients creating, mapping, submitting and
+# waiting through virgo-host; afterwards resources, handles, guest pages,
+# file descriptors and memory must be back at their baseline.
+SOAK_SECONDS ?= 600
+soak: native
+	@bash tests/soak/run.sh $(SOAK_SECONDS)
+
+soak-smoke: native
+	@bash tests/soak/run.sh 60
 
 # Benchmarks (docs/performance.md): virgo vs virpipe vs native llvmpipe, the
 # uAPI round trip, 1-64 clients; build/bench/results.json and a chart.

@@ -49,6 +49,7 @@ struct machine_config {
 	unsigned msix;           /* 0 is INTx */
 	bool intx;
 	uint16_t queue_size;
+	struct vgpu_faults faults; /* reliability tests only; zero: none */
 };
 
 struct machine {

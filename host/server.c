@@ -313,6 +313,13 @@ static void accept_one(struct server *s, int lfd, bool unix_sock)
 	c->srv = s;
 	c->fd = fd;
 	c->unix_sock = unix_sock;
+	/* As the Windows driver does on open (kmd/win/driver.c): a lost device
+	 * is reset first, so a new client finds it working again (handles
+	 * opened before stay lost). Opens are serialised: one accept thread. */
+	if (gpu_is_lost(s->m->gpu)) {
+		ret = gpu_reset(s->m->gpu);
+		hlog(ret ? HLOG_ERR : HLOG_WARN, "the device was lost: reset %s (%d)", ret ? "failed" : "done", ret);
+	}
 	ret = core_open(s->m->gpu, &c->file);
 	if (ret) {
 		hlog(HLOG_WARN, "client refused: no handle (%d)", ret);

@@ -26,6 +26,8 @@ static void wake(struct vgpu *g)
 {
 	uint64_t one = 1;
 
+	if (g->cfg.manual)
+		return; /* no thread to wake: the caller runs vgpu_run() */
 	if (write(g->efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		hlog(HLOG_WARN, "eventfd write: %s", strerror(errno));
 }
@@ -45,7 +47,90 @@ static struct virgl_renderer_callbacks callbacks = {
 	.write_fence = cb_write_fence,
 };
 
+/* ---- fault injection (struct vgpu_faults; off unless configured) ---- */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* true with probability per_mille / 1000. */
+static bool roll(struct vgpu *g, unsigned per_mille)
+{
+	if (!per_mille || g->st.commands <= g->cfg.faults.after)
+		return false;
+	g->rng ^= g->rng << 13;
+	g->rng ^= g->rng >> 17;
+	g->rng ^= g->rng << 5;
+	return g->rng % 1000u < per_mille;
+}
+
+/* stop_after: from the command that reaches it the device looks at
+ * nothing (queues, fences, delayed answers) until the driver resets it. */
+static bool stopped(struct vgpu *g)
+{
+	uint64_t n = g->cfg.faults.stop_after;
+
+	if (n && !g->stop_fired && g->st.commands >= n) {
+		g->stop_fired = true;
+		g->st.stopped = true;
+		g->st.stops++;
+		hlog(HLOG_WARN, "fault: the device stops after %llu commands", (unsigned long long)n);
+	}
+	return g->st.stopped;
+}
+
 /* ---- queue processing (device thread) ---- */
+
+/* Every answer goes through here: the drop and delay faults act on it. */
+static bool complete(struct vgpu *g, uint16_t qi, struct vqdev_elem *e, uint32_t len)
+{
+	if (roll(g, g->cfg.faults.drop)) {
+		hlog(HLOG_INFO, "fault: answer to head %u on queue %u dropped", e->head, qi);
+		g->st.dropped++;
+		free(e);
+		return false;
+	}
+	if (roll(g, g->cfg.faults.delay)) {
+		struct delayed *dl = calloc(1, sizeof(*dl));
+
+		if (dl) {
+			dl->e = e;
+			dl->queue = qi;
+			dl->len = len;
+			dl->due_ns = mono_ns() + (uint64_t)g->cfg.faults.delay_ms * 1000000u;
+			if (g->delayed_tail)
+				g->delayed_tail->next = dl;
+			else
+				g->delayed_head = dl;
+			g->delayed_tail = dl;
+			g->ndelayed++;
+			g->st.delayed++;
+			return false;
+		}
+	}
+	return vqdev_push(&g->q[qi], g->ram, e, len);
+}
+
+static void retire_delayed(struct vgpu *g, bool *irq)
+{
+	uint64_t now = g->delayed_head ? mono_ns() : 0;
+
+	/* Same delay for all, so the list is in due order. */
+	while (g->delayed_head && g->delayed_head->due_ns <= now) {
+		struct delayed *dl = g->delayed_head;
+
+		g->delayed_head = dl->next;
+		if (!g->delayed_head)
+			g->delayed_tail = NULL;
+		g->ndelayed--;
+		irq[dl->queue] |= vqdev_push(&g->q[dl->queue], g->ram, dl->e, dl->len);
+		free(dl);
+	}
+}
 
 static bool answer(struct vgpu *g, uint16_t qi, struct vqdev_elem *e, const struct virtio_gpu_ctrl_hdr *resp,
 		   size_t len)
@@ -56,7 +141,7 @@ static bool answer(struct vgpu *g, uint16_t qi, struct vqdev_elem *e, const stru
 		n = vqdev_write(e, 0, resp, sizeof(*resp));
 	if (len > n)
 		n = len;
-	return vqdev_push(&g->q[qi], g->ram, e, (uint32_t)n);
+	return complete(g, qi, e, (uint32_t)n);
 }
 
 static bool process_one(struct vgpu *g, uint16_t qi, struct vqdev_elem *e)
@@ -73,7 +158,19 @@ static bool process_one(struct vgpu *g, uint16_t qi, struct vqdev_elem *e)
 		return answer(g, qi, e, &resp, 0);
 	}
 	vqdev_read(e, 0, &h, sizeof(h));
-	type = vgpu_dispatch(g, qi, &h, e, &out_len);
+	if (roll(g, g->cfg.faults.err)) {
+		static const uint32_t errs[] = {
+			VIRTIO_GPU_RESP_ERR_UNSPEC, VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY,
+			VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID, VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID,
+			VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER,
+		};
+
+		type = errs[g->rng / 1000u % (sizeof(errs) / sizeof(errs[0]))];
+		g->st.injected_errs++;
+		hlog(HLOG_INFO, "fault: command %#x ctx %u answered %#x without running", h.type, h.ctx_id, type);
+	} else {
+		type = vgpu_dispatch(g, qi, &h, e, &out_len);
+	}
 	if (type >= VIRTIO_GPU_RESP_ERR_UNSPEC) {
 		g->st.errors++;
 		hlog(HLOG_INFO, "command %#x ctx %u: %#x", h.type, h.ctx_id, type);
@@ -112,7 +209,7 @@ static bool process_one(struct vgpu *g, uint16_t qi, struct vqdev_elem *e)
 	}
 	if (out_len) {
 		/* The handler wrote a typed response; just complete it. */
-		return vqdev_push(&g->q[qi], g->ram, e, (uint32_t)out_len);
+		return complete(g, qi, e, (uint32_t)out_len);
 	}
 	return answer(g, qi, e, &resp, 0);
 }
@@ -121,7 +218,7 @@ static bool process_queue(struct vgpu *g, uint16_t qi)
 {
 	struct vqdev_elem *e;
 	bool irq = false;
-	int ret;
+	int ret = 0;
 
 	if (!vqdev_sync(&g->q[qi], &g->pci, g->ram, qi)) {
 		if (g->q[qi].broken) {
@@ -133,7 +230,7 @@ static bool process_queue(struct vgpu *g, uint16_t qi)
 		}
 		return false;
 	}
-	while ((ret = vqdev_pop(&g->q[qi], g->ram, &e)) > 0)
+	while (!stopped(g) && (ret = vqdev_pop(&g->q[qi], g->ram, &e)) > 0)
 		irq |= process_one(g, qi, e);
 	if (ret < 0) {
 		hlog(HLOG_ERR, "queue %u: ring corrupt: device needs reset", qi);
@@ -178,6 +275,16 @@ static void device_reset(struct vgpu *g)
 	}
 	g->held_tail = NULL;
 	g->st.held = 0;
+	while (g->delayed_head) {
+		struct delayed *dl = g->delayed_head;
+
+		g->delayed_head = dl->next;
+		free(dl->e);
+		free(dl);
+	}
+	g->delayed_tail = NULL;
+	g->ndelayed = 0;
+	g->st.stopped = false;
 	while (g->ctx)
 		vgpu_ctx_destroy(g, g->ctx);
 	while (g->res)
@@ -191,7 +298,7 @@ static int renderer_start(struct vgpu *g)
 	/* No THREAD_SYNC (and so no ASYNC_FENCE_CB): with 0.10.4 its sync
 	 * thread corrupted GL state when two clients rendered at once (piglit's
 	 * teximage-colors, 18 of 21 failing two at a time). Fences are polled
-	 * by this thread instead, every millisecond while answers wait. */
+	 * by this thread instead, while answers wait (see device_thread). */
 	int flags = VIRGL_RENDERER_USE_EGL | VIRGL_RENDERER_USE_SURFACELESS;
 	int ret = virgl_renderer_init(g, flags, &callbacks);
 
@@ -211,9 +318,38 @@ static int renderer_start(struct vgpu *g)
 	return 0;
 }
 
+/* One pass over everything the device has to do; true if it answered
+ * anything. */
+static bool device_pass(struct vgpu *g)
+{
+	bool irq[NQUEUES] = { false }, answered = false;
+
+	if (!vpci_driver_ok(&g->pci))
+		return false;
+	for (uint16_t qi = 0; qi < NQUEUES; qi++)
+		irq[qi] = process_queue(g, qi);
+	if (!g->st.stopped) {
+		/* Fences signalled by the work just done retire now, not a tick later. */
+		virgl_renderer_poll();
+		irq[0] |= retire_fences(g);
+		retire_delayed(g, irq);
+	}
+	for (uint16_t qi = 0; qi < NQUEUES; qi++) {
+		if (irq[qi])
+			vpci_interrupt(&g->pci, qi);
+		answered |= irq[qi];
+	}
+	return answered;
+}
+
+/* While answers wait on fences, how soon the device thread looks again. */
+#define FENCE_POLL_MIN_NS 20000u
+#define FENCE_POLL_MAX_NS 1000000u
+
 static void *device_thread(void *arg)
 {
 	struct vgpu *g = arg;
+	uint32_t poll_ns = FENCE_POLL_MIN_NS;
 	int err = renderer_start(g);
 
 	pthread_mutex_lock(&g->lock);
@@ -226,11 +362,23 @@ static void *device_thread(void *arg)
 	for (;;) {
 		struct pollfd pfd = { .fd = g->efd, .events = POLLIN };
 		uint64_t v, req;
-		bool irq[NQUEUES] = { false }, stop;
+		bool stop;
 
-		/* Answers waiting on fences: look again in a millisecond. Else the
-		 * timeout only bounds how long a lost wake-up could stall. */
-		poll(&pfd, 1, g->held_head ? 1 : 100);
+		/* Answers waiting on fences (or delayed): look again soon.
+		 * Nothing wakes this thread when the host GL finishes a fence
+		 * (no fence fd without THREAD_SYNC), so the next look comes
+		 * FENCE_POLL_MIN_NS after the last answer and backs off to a
+		 * millisecond: a fence that lands within a frame is answered
+		 * tens of microseconds after it, not up to a millisecond (the
+		 * benchmarks' upload and present frames are 2-3 ms), and a
+		 * long wait still costs about a thousand wake-ups a second.
+		 * Else the timeout only bounds how long a lost wake-up could
+		 * stall. */
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = 100 * 1000 * 1000 };
+
+		if (g->held_head || g->delayed_head)
+			ts.tv_nsec = (long)poll_ns;
+		ppoll(&pfd, 1, &ts, NULL);
 		if (read(g->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 			hlog(HLOG_WARN, "eventfd read: %s", strerror(errno));
 		pthread_mutex_lock(&g->lock);
@@ -247,16 +395,10 @@ static void *device_thread(void *arg)
 				break;
 			continue;
 		}
-		if (!vpci_driver_ok(&g->pci))
-			continue;
-		for (uint16_t qi = 0; qi < NQUEUES; qi++)
-			irq[qi] = process_queue(g, qi);
-		/* Fences signalled by the work just done retire now, not a tick later. */
-		virgl_renderer_poll();
-		irq[0] |= retire_fences(g);
-		for (uint16_t qi = 0; qi < NQUEUES; qi++)
-			if (irq[qi])
-				vpci_interrupt(&g->pci, qi);
+		if (device_pass(g))
+			poll_ns = FENCE_POLL_MIN_NS;
+		else if (poll_ns < FENCE_POLL_MAX_NS)
+			poll_ns = poll_ns * 2 < FENCE_POLL_MAX_NS ? poll_ns * 2 : FENCE_POLL_MAX_NS;
 	}
 	virgl_renderer_cleanup(g);
 	return NULL;
@@ -276,6 +418,11 @@ static void op_reset(void *opaque)
 	struct timespec ts;
 	int ret = 0;
 
+	if (g->cfg.manual) {
+		device_reset(g);
+		vpci_reset_done(&g->pci);
+		return;
+	}
 	/* The driver may reuse its rings once the status reads 0: wait until
 	 * the device thread has let go of them. */
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -352,6 +499,7 @@ int vgpu_create(struct ram *ram, const struct vgpu_config *cfg, struct vgpu **ou
 		return -ENOMEM;
 	g->ram = ram;
 	g->cfg = *cfg;
+	g->rng = cfg->faults.seed ? cfg->faults.seed : 1;
 	g->config.num_scanouts = 1;
 	g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (g->efd < 0) {
@@ -363,6 +511,13 @@ int vgpu_create(struct ram *ram, const struct vgpu_config *cfg, struct vgpu **ou
 	qmax[0] = cfg->queue_size ? cfg->queue_size : 256;
 	qmax[1] = CURSOR_QSIZE;
 	vpci_init(&g->pci, 0x1050, cfg->features, NQUEUES, qmax, cfg->msix, &vgpu_ops, g);
+	if (cfg->manual) {
+		err = renderer_start(g);
+		if (err)
+			goto fail;
+		*out = g;
+		return 0;
+	}
 	if (pthread_create(&g->thread, NULL, device_thread, g)) {
 		err = -EAGAIN;
 		goto fail;
@@ -391,11 +546,16 @@ void vgpu_destroy(struct vgpu *g)
 {
 	if (!g)
 		return;
-	pthread_mutex_lock(&g->lock);
-	g->stop = true;
-	pthread_mutex_unlock(&g->lock);
-	wake(g);
-	pthread_join(g->thread, NULL);
+	if (g->cfg.manual) {
+		device_reset(g);
+		virgl_renderer_cleanup(g);
+	} else {
+		pthread_mutex_lock(&g->lock);
+		g->stop = true;
+		pthread_mutex_unlock(&g->lock);
+		wake(g);
+		pthread_join(g->thread, NULL);
+	}
 	vpci_destroy(&g->pci);
 	close(g->efd);
 	pthread_cond_destroy(&g->cond);
@@ -413,4 +573,53 @@ void vgpu_get_stats(struct vgpu *g, struct vgpu_stats *st)
 	pthread_mutex_lock(&g->lock);
 	*st = g->st;
 	pthread_mutex_unlock(&g->lock);
+}
+
+unsigned vgpu_run(struct vgpu *g)
+{
+	if (!g->cfg.manual)
+		return 0;
+	device_pass(g);
+	return g->st.stopped ? 0 : g->st.held + g->ndelayed;
+}
+
+int vgpu_faults_parse(const char *spec, struct vgpu_faults *out)
+{
+	struct vgpu_faults f = { 0 };
+	const char *p = spec;
+
+	while (p && *p) {
+		char key[16];
+		unsigned long long a = 0, b = 0;
+		int n = 0;
+
+		if (sscanf(p, "%15[a-z]=%llu%n", key, &a, &n) != 2)
+			return -1;
+		p += n;
+		if (!strcmp(key, "delay")) {
+			if (*p != ':' || sscanf(p + 1, "%llu%n", &b, &n) != 1)
+				return -1;
+			p += 1 + n;
+		}
+		if (!strcmp(key, "drop") && a <= 1000)
+			f.drop = (unsigned)a;
+		else if (!strcmp(key, "err") && a <= 1000)
+			f.err = (unsigned)a;
+		else if (!strcmp(key, "delay") && a <= 1000 && b <= 600000)
+			f.delay = (unsigned)a, f.delay_ms = (unsigned)b;
+		else if (!strcmp(key, "stop"))
+			f.stop_after = a;
+		else if (!strcmp(key, "after"))
+			f.after = a;
+		else if (!strcmp(key, "seed") && a <= UINT32_MAX)
+			f.seed = (uint32_t)a;
+		else
+			return -1;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return -1;
+	}
+	*out = f;
+	return 0;
 }

@@ -13,12 +13,33 @@
 
 struct vgpu;
 
+/* Device faults, for reliability tests only; all zero (the default) is a
+ * healthy device. Rates are per mille of the commands (or answers) the
+ * device sees; the choices come from a PRNG seeded with seed, so a run is
+ * repeatable as far as thread timing allows. */
+struct vgpu_faults {
+	unsigned drop;          /* answers never given (the command ran) */
+	unsigned err;           /* commands not run but answered ERR_* */
+	unsigned delay;         /* answers held back delay_ms first */
+	unsigned delay_ms;
+	uint64_t stop_after;    /* after this many commands the device stops
+				 * answering anything until the next reset; 0: never */
+	uint64_t after;         /* drop, err and delay spare the first this many
+				 * commands (the driver's start) */
+	uint32_t seed;
+};
+
 struct vgpu_config {
 	uint64_t features;      /* offered, VIRTIO_GPU_F_* bits (VERSION_1 implied) */
 	uint16_t queue_size;    /* controlq; cursorq is 16 */
 	unsigned msix;          /* vectors; 0 = INTx */
 	void (*irq)(void *arg, int vector);
 	void *irq_arg;
+	/* No device thread: virglrenderer starts on the caller's thread and
+	 * the caller runs the device with vgpu_run() after each notify (the
+	 * fuzzer drives it this way, without waiting on another thread). */
+	bool manual;
+	struct vgpu_faults faults;
 };
 
 struct vgpu_stats {
@@ -29,6 +50,10 @@ struct vgpu_stats {
 	uint32_t resources;
 	uint32_t held;          /* fenced answers waiting for their fence */
 	uint64_t fences_done;
+	/* Injected faults (struct vgpu_faults). */
+	uint64_t dropped, delayed, injected_errs;
+	uint32_t stops;         /* times stop_after stopped the device */
+	bool stopped;           /* stopped now; a reset restarts it */
 };
 
 /* Starts the device thread and virglrenderer on it. Fails with a message
@@ -37,5 +62,12 @@ int vgpu_create(struct ram *ram, const struct vgpu_config *cfg, struct vgpu **ou
 void vgpu_destroy(struct vgpu *g);
 struct vpci *vgpu_pci(struct vgpu *g);
 void vgpu_get_stats(struct vgpu *g, struct vgpu_stats *st);
+/* Manual mode: one pass of the device thread's loop on the caller's
+ * thread (queues, fences, delayed answers, interrupts). Returns how many
+ * answers still wait (on fences or delays): call again while non-zero. */
+unsigned vgpu_run(struct vgpu *g);
+/* Parses a fault list "drop=N,err=N,delay=N:MS,stop=N,after=N,seed=N"
+ * (rates per mille). Returns 0, or -1 on a malformed list. */
+int vgpu_faults_parse(const char *spec, struct vgpu_faults *out);
 
 #endif

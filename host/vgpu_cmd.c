@@ -224,6 +224,7 @@ static uint32_t new_res(struct vgpu *g, uint32_t id, struct virgl_renderer_resou
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	r->id = id;
+	r->last_level = a->last_level;
 	r->next = g->res;
 	g->res = r;
 	g->st.resources++;
@@ -422,6 +423,13 @@ static uint32_t do_transfer_3d(struct vgpu *g, struct vqdev_elem *e, bool to_hos
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	if (!r->iov)
 		return VIRTIO_GPU_RESP_ERR_UNSPEC;
+	/* virglrenderer 0.10.4 takes the level of a write as an int and checks
+	 * it only against the top: level 2^31 arrived as a negative index and
+	 * wrote outside its arrays (found by fuzz_device, tests/fuzz/regress/
+	 * fuzz_device/transfer-level-2g.bin). A level the resource has not got
+	 * goes no further. */
+	if (c.level > r->last_level)
+		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	if (to_host)
 		ret = virgl_renderer_transfer_write_iov(r->id, c.hdr.ctx_id, (int)c.level, c.stride, c.layer_stride,
 							vbox(&box), c.offset, NULL, 0);

@@ -24,6 +24,7 @@
 struct vres {
 	struct vres *next;
 	uint32_t id;
+	uint32_t last_level;     /* the deepest mip level a transfer may name */
 	bool blob;
 	uint64_t blob_size;
 	struct iovec *iov;
@@ -43,6 +44,15 @@ struct held {
 	struct virtio_gpu_ctrl_hdr resp;
 };
 
+/* An answer held back by the delay fault. */
+struct delayed {
+	struct delayed *next;
+	struct vqdev_elem *e;
+	uint16_t queue;
+	uint32_t len;
+	uint64_t due_ns;
+};
+
 struct vgpu {
 	struct ram *ram;
 	struct vgpu_config cfg;
@@ -51,6 +61,10 @@ struct vgpu {
 	struct vres *res;
 	struct vctx *ctx;
 	struct held *held_head, *held_tail;
+	struct delayed *delayed_head, *delayed_tail;
+	uint32_t ndelayed;
+	uint32_t rng;            /* fault choices (xorshift32) */
+	bool stop_fired;         /* stop_after is one-shot: a reset revives the device */
 	uint32_t host_fence_next;
 	volatile uint32_t host_fence_done;
 	uint32_t cursor_x, cursor_y, cursor_res;

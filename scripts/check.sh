@@ -26,6 +26,7 @@ SUITES=(
 	"wine|check-wine|scripts/check-wine.sh"
 	"piglit|piglit-parity|tests/piglit/parity.sh"
 	"bench|bench-smoke|bench/run.py"
+	"soak|soak-smoke|tests/soak/run.sh"
 	"fuzz|fuzz-smoke|scripts/fuzz.sh"
 )
 

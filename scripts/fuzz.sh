@@ -8,9 +8,22 @@
 # (default 60). Fuzzers: fuzz_uapi fuzz_device fuzz_transport (default all).
 # A fuzzer passes when its regression inputs replay clean and its run ends
 # with no finding. Ends with "N passed, N failed"; exits 1 if any failed.
+# FUZZ_RUNS=N runs each fuzzer for N executions instead of SECS (the long
+# runs of docs/reliability.md: FUZZ_RUNS=10000000, with FUZZ_OUT=build/
+# fuzz-long so that make check's smoke runs do not touch them).
 # Findings are written to build/fuzz/findings/<fuzzer>/. FUZZ_SEED=N fixes
 # libFuzzer's seed, so a short run explores the same inputs each time (what
 # `make check` uses: a finding there is reproducible with the same seed).
+#
+# Coverage instrumentation goes only into the code under test (the core
+# for fuzz_uapi; the device model for fuzz_device; the socket decoder and
+# the core behind it for fuzz_transport); the harnesses' machinery (the
+# fake machine, the host's OS layer) gets ASan and UBSan only, so libFuzzer
+# steers by what the target does. fuzz_transport links tests/fuzz/
+# stub_virgl.c instead of libvirglrenderer (see there why);
+# FUZZ_TRANSPORT_VIRGL=real links the real one. FUZZ_ARGS adds libFuzzer
+# options (e.g. -fork=2) to the timed runs. docs/reliability.md has the
+# long runs.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -19,61 +32,86 @@ shift || true
 FUZZERS=("$@")
 [ ${#FUZZERS[@]} -gt 0 ] || FUZZERS=(fuzz_uapi fuzz_device fuzz_transport)
 
-OUT=build/fuzz
+# FUZZ_OUT: another build directory (a long run beside make check's).
+OUT=${FUZZ_OUT:-build/fuzz}
 OBJ=$OUT/obj
 CC=${FUZZ_CC:-clang}
 JOBS=$(nproc 2>/dev/null || echo 2)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror
-	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 	-Iinclude -Ikmd/core -Ikmd/posix -Ihost -Itests/unit -Itests/fuzz)
+COV=-fsanitize=fuzzer-no-link
 LDFLAGS=(-fsanitize=fuzzer,address,undefined)
 VIRGL_CFLAGS=$(pkg-config --cflags virglrenderer 2>/dev/null || echo -I/usr/include/virgl)
 VIRGL_LIBS=$(pkg-config --libs virglrenderer 2>/dev/null || echo -lvirglrenderer)
 
 command -v "$CC" >/dev/null || { echo "fuzz.sh: $CC not found (apt-get install clang libclang-rt-14-dev)"; exit 1; }
-mkdir -p "$OBJ"
+mkdir -p "$OBJ/cov" "$OBJ/plain"
 
 CORE=(kmd/core/*.c)
 FAKE=(tests/unit/fake_os.c tests/unit/fake_sync.c tests/unit/fake_user.c tests/unit/fake_ram.c
       tests/unit/fake_pci.c tests/unit/fake_dev.c tests/unit/fake_vq.c tests/unit/fake_gpu.c tests/unit/fake_res.c)
-DEV=(host/ram.c host/vpci.c host/vqdev.c host/vgpu.c host/vgpu_cmd.c host/log.c)
-HOST=("${DEV[@]}" host/os_host.c host/machine.c host/server.c kmd/posix/os_posix.c)
+DEV=(host/ram.c host/vpci.c host/vqdev.c host/vgpu.c host/vgpu_cmd.c)
+HOST=(host/os_host.c host/machine.c kmd/posix/os_posix.c host/log.c)
 
-obj_of() { local s=${1//\//_}; echo "$OBJ/${s%.c}.o"; }
+# Objects live in obj/cov (instrumented for coverage) or obj/plain.
+obj_of() { local s=${2//\//_}; echo "$OBJ/$1/${s%.c}.o"; }
 
-# Compiles what changed (source or any header newer than the object).
+# compile cov|plain SOURCES...: compiles what changed (source or any header
+# newer than the object).
 compile() {
-	local jobs=() s o newest
+	local mode=$1 jobs=() s o newest flags
+	shift
 	newest=$(ls -t include/virgo/*.h kmd/core/*.h kmd/posix/*.h host/*.h tests/unit/*.h tests/fuzz/*.h 2>/dev/null | head -1)
 	for s in "$@"; do
-		o=$(obj_of "$s")
+		o=$(obj_of "$mode" "$s")
 		if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ "$newest" -nt "$o" ]; then
 			jobs+=("$s")
 		fi
 	done
 	[ ${#jobs[@]} -eq 0 ] && return 0
+	flags="${CFLAGS[*]} $VIRGL_CFLAGS"
+	[ "$mode" = cov ] && flags="$flags $COV"
 	printf '%s\n' "${jobs[@]}" | xargs -P "$JOBS" -I{} sh -c \
-		'o='"$OBJ"'/$(echo {} | tr / _); o=${o%.c}.o; '"$CC"' '"${CFLAGS[*]} $VIRGL_CFLAGS"' -c {} -o $o || exit 255'
+		'o='"$OBJ/$mode"'/$(echo {} | tr / _); o=${o%.c}.o; '"$CC"' '"$flags"' -c {} -o $o || exit 255'
 }
 
-link() { # name sources... -- libs
-	local name=$1 objs=() s
+# link NAME COV-SOURCES... -- PLAIN-SOURCES... -- LIBS...
+link() {
+	local name=$1 objs=()
 	shift
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do objs+=("$(obj_of "$1")"); shift; done
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do objs+=("$(obj_of cov "$1")"); shift; done
+	shift
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do objs+=("$(obj_of plain "$1")"); shift; done
 	shift
 	"$CC" "${LDFLAGS[@]}" "${objs[@]}" "$@" -o "$OUT/$name"
+}
+
+# build NAME "COV-SOURCES" "PLAIN-SOURCES" LIBS...
+build() {
+	local name=$1 cov plain
+	read -r -a cov <<<"$2"
+	read -r -a plain <<<"$3"
+	shift 3
+	compile cov "${cov[@]}" && compile plain "${plain[@]}" &&
+		link "$name" "${cov[@]}" -- "${plain[@]}" -- "$@"
 }
 
 echo "fuzz.sh: building into $OUT with $CC"
 build_ok=1
 for f in "${FUZZERS[@]}"; do
 	case $f in
-	fuzz_uapi) compile "${CORE[@]}" "${FAKE[@]}" tests/fuzz/fuzz_uapi.c &&
-		link fuzz_uapi "${CORE[@]}" "${FAKE[@]}" tests/fuzz/fuzz_uapi.c -- || build_ok=0 ;;
-	fuzz_device) compile "${DEV[@]}" tests/fuzz/fuzz_device.c &&
-		link fuzz_device "${DEV[@]}" tests/fuzz/fuzz_device.c -- $VIRGL_LIBS -lpthread || build_ok=0 ;;
-	fuzz_transport) compile "${CORE[@]}" "${HOST[@]}" tests/fuzz/fuzz_transport.c &&
-		link fuzz_transport "${CORE[@]}" "${HOST[@]}" tests/fuzz/fuzz_transport.c -- $VIRGL_LIBS -lpthread || build_ok=0 ;;
+	fuzz_uapi) build fuzz_uapi "${CORE[*]} tests/fuzz/fuzz_uapi.c" "${FAKE[*]}" || build_ok=0 ;;
+	fuzz_device) build fuzz_device "${DEV[*]} tests/fuzz/fuzz_device.c" "host/log.c" \
+		$VIRGL_LIBS -lpthread || build_ok=0 ;;
+	fuzz_transport)
+		if [ "${FUZZ_TRANSPORT_VIRGL:-stub}" = real ]; then
+			build fuzz_transport "${CORE[*]} host/server.c tests/fuzz/fuzz_transport.c" \
+				"${DEV[*]} ${HOST[*]}" $VIRGL_LIBS -lpthread || build_ok=0
+		else
+			build fuzz_transport "${CORE[*]} host/server.c tests/fuzz/fuzz_transport.c" \
+				"${DEV[*]} ${HOST[*]} tests/fuzz/stub_virgl.c" -lpthread || build_ok=0
+		fi ;;
 	*) echo "fuzz.sh: unknown fuzzer $f"; build_ok=0 ;;
 	esac
 done
@@ -112,10 +150,17 @@ for f in "${FUZZERS[@]}"; do
 			fuzz_device) limit=(-runs=1500) ;;
 			*) limit=(-runs=4000) ;;
 			esac
+		elif [ -n "${FUZZ_RUNS:-}" ]; then
+			limit=(-runs="$FUZZ_RUNS")
 		else
 			limit=(-max_total_time="$SECS")
 		fi
-		timeout $((SECS * 4 + 300)) "$OUT/$f" "${extra[@]}" "${limit[@]}" -timeout=30 \
+		# shellcheck disable=SC2206 # FUZZ_ARGS is a list of options
+		[ -n "${FUZZ_SMOKE:-}" ] || [ -z "${FUZZ_ARGS:-}" ] || limit+=(${FUZZ_ARGS})
+		# A run of FUZZ_RUNS executions takes what it takes (hours).
+		tmo=$((SECS * 4 + 300))
+		[ -z "${FUZZ_RUNS:-}" ] || tmo=$((7 * 24 * 3600))
+		timeout "$tmo" "$OUT/$f" "${extra[@]}" "${limit[@]}" -timeout=30 \
 			-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$find_dir/" \
 			"$OUT/corpus/$f" >"$log" 2>&1
 		rc=$?

@@ -83,6 +83,10 @@ struct gpu_dev {
 	uint64_t capset_mask;
 	bool has_virgl, has_edid, has_blob, has_context_init, has_host_visible;
 	struct fence_timeline timeline;
+	/* Fence stall detection (qlock), see gpu_fence_wait: the watermark a
+	 * waiter last saw with fences outstanding, and since when. */
+	uint64_t stall_mark, stall_since;
+	bool stall_armed;
 	struct gpu_err errs[GPU_ERR_LOG];
 	uint32_t err_next;
 	struct gpu_req *reap;      /* answered async requests (qlock) */

@@ -346,11 +346,54 @@ static int gpu_fence_err(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id)
 	return err;
 }
 
+/*
+ * The timeline completes in order, so a fenced request the device never
+ * answers (an answer lost, a hung GPU) holds back every later fence of the
+ * device for good: without this, every wait of every client would time
+ * out from then on and nothing would ever reset the device. As Windows'
+ * timeout detection does, a timeline with fences outstanding that makes no
+ * progress for the command timeout means the device is lost (the next
+ * open resets it). Waiters measure it, in request context: with nobody
+ * waiting, nobody is stuck. Returns true if the device is lost now.
+ */
+static bool gpu_fence_stalled(struct gpu_dev *dev)
+{
+	uint64_t now = os_time_ns(dev->os), head = 0, issued = 0, since = 0;
+	bool stalled = false;
+
+	os_spin_lock(dev->qlock);
+	if (!dev->timeline.head) {
+		dev->stall_armed = false;
+	} else if (!dev->stall_armed || dev->stall_mark != dev->timeline.completed) {
+		dev->stall_armed = true;
+		dev->stall_mark = dev->timeline.completed;
+		dev->stall_since = now;
+	} else if (now > dev->stall_since && now - dev->stall_since > dev->params.cmd_timeout_ns) {
+		/* (now was read before the lock: another waiter may have armed
+		 * the detector with a later time meanwhile.) */
+		stalled = true;
+		head = dev->timeline.head->seq;
+		issued = dev->timeline.issued;
+		since = dev->stall_since;
+	}
+	os_spin_unlock(dev->qlock);
+	if (stalled) {
+		os_log(dev->os, OS_LOG_ERR, "fence %llu unanswered for %llu ms (%llu issued after it)",
+		       (unsigned long long)head, (unsigned long long)((now - since) / 1000000u),
+		       (unsigned long long)(issued - head));
+		gpu_set_lost(dev, "a fence was not signalled in time");
+	}
+	return dev->lost != 0;
+}
+
 int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait)
 {
+	/* Long waits wake up this often to look for a stalled timeline. */
+	uint64_t slice = dev->params.cmd_timeout_ns / 4 + 1;
+
 	os_might_sleep(dev->os);
 	for (;;) {
-		uint64_t gen;
+		uint64_t gen, now, until;
 
 		os_spin_lock(dev->qlock);
 		gen = os_waitq_seq(dev->wq);
@@ -363,8 +406,17 @@ int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t 
 			return -VIRGO_EDEVLOST;
 		if (nowait)
 			return -VIRGO_EBUSY;
-		if (os_waitq_wait(dev->wq, gen, deadline))
-			return gpu_fence_signalled(dev, seq) ? gpu_fence_err(dev, seq, ctx_id) : -VIRGO_ETIMEDOUT;
+		if (gpu_fence_stalled(dev))
+			return -VIRGO_EDEVLOST;
+		now = os_time_ns(dev->os);
+		if (now >= deadline)
+			return -VIRGO_ETIMEDOUT;
+		until = deadline - now > slice ? now + slice : deadline;
+		if (os_waitq_wait(dev->wq, gen, until) && until == deadline) {
+			if (gpu_fence_signalled(dev, seq))
+				return gpu_fence_err(dev, seq, ctx_id);
+			return gpu_fence_stalled(dev) ? -VIRGO_EDEVLOST : -VIRGO_ETIMEDOUT;
+		}
 	}
 }
 

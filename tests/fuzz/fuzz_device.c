@@ -8,9 +8,18 @@
  * every input starts from a device reset through the status register, and
  * after it the device, reset again, must answer GET_DISPLAY_INFO and hold
  * no context or resource.
+ *
+ * The device runs in its manual mode (vgpu_config.manual): no device
+ * thread; after each guest action the harness runs the device's loop once
+ * (vgpu_run), so an answer that does not come is known at once instead of
+ * after a 20 ms wait, and an input replays the same way every time. Every
+ * parser the guest reaches is the same code as with the thread; only the
+ * thread hand-off is not exercised here (tests/host does that).
+ * VIRGO_FUZZ_THREADED=1 runs the device thread as virgo-host does.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <virgl/virglrenderer.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +60,7 @@ static struct {
 	struct q q[NQ];
 	uint64_t data;          /* bus address of the data area */
 	uint32_t next_data;     /* FD_CMD's allocator in the data area */
+	bool threaded;          /* VIRGO_FUZZ_THREADED: the device thread, as in virgo-host */
 } G;
 
 static void irq(void *arg, int vector)
@@ -134,8 +144,15 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Manual mode: lets the device act on what the guest just did. */
+static unsigned run_device(void)
+{
+	return G.threaded ? 0 : vgpu_run(G.g);
+}
+
 /* Waits until the device used something on queue qi (true) or asks for a
- * reset, or ms pass (false). */
+ * reset, or ms pass (false). In manual mode the wait ends as soon as a pass
+ * of the device leaves nothing pending (no answer held for a fence). */
 static bool wait_used(uint16_t qi, unsigned ms, uint32_t *len)
 {
 	volatile struct vring_used *us = at(G.q[qi].used, RAM_PAGE);
@@ -143,6 +160,7 @@ static bool wait_used(uint16_t qi, unsigned ms, uint32_t *len)
 
 	for (unsigned spin = 0;; spin++) {
 		uint16_t idx = __atomic_load_n(&us->idx, __ATOMIC_ACQUIRE);
+		unsigned pending;
 
 		if (idx != G.q[qi].used_seen) {
 			if (len)
@@ -154,6 +172,13 @@ static bool wait_used(uint16_t qi, unsigned ms, uint32_t *len)
 			return false;
 		if (now_ns() > end)
 			return false;
+		if (!G.threaded) {
+			pending = vgpu_run(G.g);
+			idx = __atomic_load_n(&us->idx, __ATOMIC_ACQUIRE);
+			if (idx == G.q[qi].used_seen && !pending)
+				return false;
+			continue;
+		}
 		if (spin > 200) {
 			struct timespec ts = { 0, 20000 };
 
@@ -213,6 +238,14 @@ static uint32_t call(const void *req, uint32_t len, void *resp, uint32_t resp_le
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* virglrenderer reports every refused command on stderr: millions of
+ * lines over a long run. */
+static void quiet(const char *fmt, va_list ap)
+{
+	(void)fmt;
+	(void)ap;
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct vgpu_config cfg = { .queue_size = QSIZE, .msix = 0, .irq = irq,
@@ -226,6 +259,15 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	hlog_level = getenv("VIRGO_FUZZ_VERBOSE") ? HLOG_DEBUG : -1;
+	if (!getenv("VIRGO_FUZZ_VERBOSE"))
+		virgl_set_debug_callback(quiet);
+	G.threaded = getenv("VIRGO_FUZZ_THREADED") != NULL;
+	cfg.manual = !G.threaded;
+	/* llvmpipe rasterizes on the calling thread: a fence is done by the
+	 * time the device polls for it, and a run does not depend on how its
+	 * rasterizer threads were scheduled. */
+	if (cfg.manual)
+		setenv("LP_NUM_THREADS", "0", 0);
 	if (ram_create(&G.ram, RAM_SIZE))
 		DIE("ram_create");
 	if (ram_alloc(&G.ram, NPAGES, true, &run, &n) || n != 1)
@@ -294,6 +336,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	guest_up(false);
 	while (fin_more(&in)) {
+		/* The device looks at what the last op left (a notify, a
+		 * register write) before the next one, as its thread would. */
+		(void)run_device();
 		switch (fin_u8(&in)) {
 		case FD_POKE: {
 			uint32_t off = fin_u16(&in), len = fin_u16(&in) % 4097u;
@@ -333,6 +378,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case FD_BAD_RINGS:
 			guest_up(true);
 			notify(0);
+			(void)run_device();
 			for (int i = 0; i < 200 && !(status() & VIRTIO_STATUS_DEVICE_NEEDS_RESET); i++) {
 				struct timespec ts = { 0, 100000 };
 

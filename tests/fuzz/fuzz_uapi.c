@@ -204,6 +204,43 @@ static void fixup(uint32_t op, uint8_t *args, uint32_t size)
 	}
 }
 
+/* Commands of type the device answered with anything but OK_NODATA: a
+ * teardown the device refused. */
+static unsigned refused(struct fake_dev *d, uint32_t type)
+{
+	unsigned n = 0;
+
+	for (size_t i = 0; i < fake_dev_log_count(d); i++) {
+		const struct fake_cmd *c = fake_dev_log(d, i);
+
+		n += c->type == type && c->resp_type && c->resp_type != VIRTIO_GPU_RESP_OK_NODATA;
+	}
+	return n;
+}
+
+/*
+ * A scripted answer is given without running the command. OK_NODATA is
+ * the wrong type for some commands (a protocol error the core must catch)
+ * and a lie for others. A lie about a command that gives guest memory
+ * back or destroys something (OK to UNREF, but the backing stays attached)
+ * is one only a malicious host tells, and that host can write guest
+ * memory anyway: the fake would flag the core for freeing pages the device
+ * "still uses" (found by the long run, tests/fuzz/regress/fuzz_uapi/
+ * ok-answer-to-unref-that-did-nothing.bin). Those commands run for real
+ * instead.
+ */
+static void no_lies_on_give_back(struct fake_dev *d, uint32_t cmd, unsigned n)
+{
+	static const uint32_t give_back[] = {
+		VIRTIO_GPU_CMD_RESOURCE_UNREF, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
+		VIRTIO_GPU_CMD_CTX_DESTROY, VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE,
+	};
+
+	for (size_t i = 0; i < sizeof(give_back) / sizeof(give_back[0]); i++)
+		if (cmd == FAKE_CMD_ANY || cmd == give_back[i])
+			fake_dev_script(d, give_back[i], FAKE_OK, n); /* the newest rule wins */
+}
+
 static void close_handle(struct fz *z, unsigned h)
 {
 	if (!z->f[h])
@@ -250,8 +287,11 @@ static void run_program(struct fz *z, struct fin *in)
 			break;
 		case FU_ERR: {
 			uint32_t cmd = cmd_table[fin_u8(in) % NCMD], resp = resp_table[fin_u8(in) % NRESP];
+			unsigned n = fin_u8(in) % 8u + 1u;
 
-			fake_dev_script_err(z->d, cmd, resp, fin_u8(in) % 8u + 1u);
+			fake_dev_script_err(z->d, cmd, resp, n);
+			if (resp == VIRTIO_GPU_RESP_OK_NODATA)
+				no_lies_on_give_back(z->d, cmd, n);
 			break;
 		}
 		case FU_SCRIPT: {
@@ -382,9 +422,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (gs.files || gs.resources)
 		DIE("after closing every handle: %u files, %u resources live in the core", gs.files, gs.resources);
 	ds = fake_dev_stats(z.d);
-	if (!gpu_is_lost(z.gpu) && fake_dev_held(z.d) == 0 && (ds->ctxs || ds->resources || ds->backings))
-		DIE("after closing every handle the device still has %u contexts, %u resources, %u backings",
-		    ds->ctxs, ds->resources, ds->backings);
+	/* What the device refused to destroy (an ERR answer to RESOURCE_UNREF
+	 * or CTX_DESTROY) stays there by design: the core keeps its pages
+	 * until the reset (test_core_faults.c, unref_err_*). Anything else left
+	 * on a healthy device is a leak; fake_gpu_fini's reset then takes the
+	 * rest, and the machine must come out clean. */
+	if (!gpu_is_lost(z.gpu) && fake_dev_held(z.d) == 0 &&
+	    (ds->ctxs > refused(z.d, VIRTIO_GPU_CMD_CTX_DESTROY) ||
+	     ds->resources > refused(z.d, VIRTIO_GPU_CMD_RESOURCE_UNREF) || ds->backings > ds->resources))
+		DIE("after closing every handle the device still has %u contexts, %u resources, %u backings "
+		    "(%u destroys and %u unrefs refused)", ds->ctxs, ds->resources, ds->backings,
+		    refused(z.d, VIRTIO_GPU_CMD_CTX_DESTROY), refused(z.d, VIRTIO_GPU_CMD_RESOURCE_UNREF));
 	fake_gpu_fini(z.os, z.gpu);
 	if (fake_dev_held(z.d))
 		DIE("device holds %u requests after gpu_fini", fake_dev_held(z.d));

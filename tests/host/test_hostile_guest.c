@@ -347,6 +347,61 @@ TEST(bad_backing_and_streams_get_err)
 	guest_free(&gu);
 }
 
+/* A transfer naming a mip level the resource has not got: level 2^31
+ * reached virglrenderer 0.10.4 as a negative int and its write landed
+ * outside its arrays (found by fuzz_device, tests/fuzz/regress/fuzz_device/
+ * transfer-level-2g.bin). The device refuses it; the resource still works. */
+TEST(transfer_to_a_level_the_resource_has_not_got_gets_err)
+{
+	static const uint32_t levels[] = { 0x80000000u, 0xffffffffu, 5, 16 };
+	struct guest gu;
+	struct virtio_gpu_ctx_create cc = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_CREATE, .ctx_id = 5 }, .nlen = 0 };
+	struct virtio_gpu_resource_create_3d c3 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_3D, .resource_id = 7,
+						    .target = 2, .format = 1, .bind = 2, .width = 16, .height = 16,
+						    .depth = 1, .array_size = 1 };
+	struct {
+		struct virtio_gpu_resource_attach_backing a;
+		struct virtio_gpu_mem_entry e[1];
+	} ab = { { { .type = VIRTIO_GPU_CMD_RESOURCE_ATTACH_BACKING }, 7, 1 }, { { 0, 2 * 4096, 0 } } };
+	struct virtio_gpu_transfer_host_3d t = { .hdr = { .type = VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D, .ctx_id = 5 },
+						 .box = { 0, 0, 0, 16, 16, 1 }, .resource_id = 7 };
+	struct virtio_gpu_resource_unref un = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_UNREF, .resource_id = 7 };
+	struct virtio_gpu_ctx_destroy cd = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 5 } };
+
+	guest_new(&gu);
+	ab.e[0].addr = gu.desc + 50 * 4096; /* beyond the data area put() uses */
+	CHECK_EQ(call_hdr(&gu, &cc, sizeof(cc)), VIRTIO_GPU_RESP_OK_NODATA);
+	/* 16x16 with levels 0..4: 1 KiB + 256 + 64 + 16 + 4 bytes. */
+	c3.last_level = 4;
+	CHECK_EQ(call_hdr(&gu, &c3, sizeof(c3)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(call_hdr(&gu, &ab, sizeof(ab)), VIRTIO_GPU_RESP_OK_NODATA);
+	{
+		struct virtio_gpu_ctx_resource ca = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_ATTACH_RESOURCE, .ctx_id = 5 },
+						      .resource_id = 7 };
+
+		CHECK_EQ(call_hdr(&gu, &ca, sizeof(ca)), VIRTIO_GPU_RESP_OK_NODATA);
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		t.hdr.type = dir ? VIRTIO_GPU_CMD_TRANSFER_FROM_HOST_3D : VIRTIO_GPU_CMD_TRANSFER_TO_HOST_3D;
+		for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+			t.level = levels[i];
+			t.box = (struct virtio_gpu_box){ 0, 0, 0, 1, 1, 1 };
+			CHECK_EQ(call_hdr(&gu, &t, sizeof(t)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+		}
+		/* The levels it has still work. */
+		t.level = 0;
+		t.box = (struct virtio_gpu_box){ 0, 0, 0, 16, 16, 1 };
+		CHECK_EQ(call_hdr(&gu, &t, sizeof(t)), VIRTIO_GPU_RESP_OK_NODATA);
+		t.level = 4;
+		t.box = (struct virtio_gpu_box){ 0, 0, 0, 1, 1, 1 };
+		CHECK_EQ(call_hdr(&gu, &t, sizeof(t)), VIRTIO_GPU_RESP_OK_NODATA);
+	}
+	still_alive(&gu);
+	CHECK_EQ(call_hdr(&gu, &un, sizeof(un)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(call_hdr(&gu, &cd, sizeof(cd)), VIRTIO_GPU_RESP_OK_NODATA);
+	guest_free(&gu);
+}
+
 TEST(rings_outside_ram_ask_for_a_reset)
 {
 	struct guest gu;

@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run_host.h"
 #include "scen.h"
 #include "scene_triangle.h"
 #include "vtp.h"
@@ -30,10 +31,9 @@ struct host_dev {
 	struct vtp *t;
 };
 
-static char sock_path[108];
-static int tcp_port;
-static pid_t host_pid;
-static int host_out = -1;
+/* The suite's host; host_faults.c starts others of its own. */
+static struct host_proc main_host = { .out = -1 };
+static const char *host_exe;
 
 static int dev_ioctl(struct scen_dev *d, uint32_t op, void *arg)
 {
@@ -48,17 +48,14 @@ static void dev_close(struct scen_dev *d)
 
 static const struct scen_dev_ops host_ops = { dev_ioctl, dev_close };
 
-static int env_open(struct scen_env *env, struct scen_dev **out)
+int host_open_dev(struct host_proc *h, struct scen_dev **out)
 {
 	struct host_dev *d = calloc(1, sizeof(*d));
-	char spec[128];
 	int ret;
 
-	(void)env;
 	if (!d)
 		return -VIRGO_ENOMEM;
-	snprintf(spec, sizeof(spec), "unix:%s", sock_path);
-	ret = vtp_open(spec, &d->t);
+	ret = host_connect(h, &d->t);
 	if (ret) {
 		free(d);
 		return ret;
@@ -68,13 +65,19 @@ static int env_open(struct scen_env *env, struct scen_dev **out)
 	return 0;
 }
 
+static int env_open(struct scen_env *env, struct scen_dev **out)
+{
+	(void)env;
+	return host_open_dev(&main_host, out);
+}
+
 static int env_raw(struct scen_env *env)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	(void)env;
-	strcpy(a.sun_path, sock_path);
+	strcpy(a.sun_path, main_host.sock);
 	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
 		close(fd);
 		fd = -1;
@@ -89,7 +92,7 @@ static void env_after(bool failed)
 	struct scen_dev *d;
 
 	(void)failed;
-	if (!host_pid)
+	if (!main_host.pid)
 		return;
 	if (env_open(scen, &d)) {
 		t_fail(__FILE__, __LINE__, "virgo-host stopped answering");
@@ -110,18 +113,18 @@ static struct scen_env host_env = {
 };
 
 /* Reads the host's stdout until its "ready" line, for at most 30 s. */
-static int wait_ready(void)
+static int wait_ready(struct host_proc *h)
 {
 	char buf[512];
 	size_t len = 0;
 
 	while (len < sizeof(buf) - 1) {
-		struct pollfd p = { host_out, POLLIN, 0 };
+		struct pollfd p = { h->out, POLLIN, 0 };
 		ssize_t n;
 
 		if (poll(&p, 1, 30000) <= 0)
 			return -1;
-		n = read(host_out, buf + len, sizeof(buf) - 1 - len);
+		n = read(h->out, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
 			return -1;
 		len += (size_t)n;
@@ -130,22 +133,35 @@ static int wait_ready(void)
 			const char *tcp = strstr(buf, "127.0.0.1:");
 
 			if (tcp)
-				tcp_port = atoi(tcp + 10);
+				h->tcp_port = atoi(tcp + 10);
 			return 0;
 		}
 	}
 	return -1;
 }
 
-static int start_host(const char *exe)
+int host_spawn(struct host_proc *h, const char *tag, const char *const *extra)
 {
-	int pipefd[2];
+	const char *argv[32];
+	int pipefd[2], n = 0;
 
-	snprintf(sock_path, sizeof(sock_path), "/tmp/virgo-scen-%d.sock", (int)getpid());
+	memset(h, 0, sizeof(*h));
+	h->out = -1;
+	snprintf(h->sock, sizeof(h->sock), "/tmp/virgo-scen-%d%s.sock", (int)getpid(), tag);
+	argv[n++] = host_exe;
+	argv[n++] = "--socket";
+	argv[n++] = h->sock;
+	argv[n++] = "--tcp";
+	argv[n++] = "0";
+	argv[n++] = "--log-level";
+	argv[n++] = getenv("VIRGO_HOST_LOG") ? getenv("VIRGO_HOST_LOG") : "warn";
+	for (int i = 0; extra && extra[i] && n < 31; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
 	if (pipe(pipefd) < 0)
 		return -1;
-	host_pid = fork();
-	if (host_pid == 0) {
+	h->pid = fork();
+	if (h->pid == 0) {
 		/* Under ASan, the host's own leak count is its shutdown verdict:
 		 * LeakSanitizer cannot attribute (or suppress) what Mesa's driver
 		 * leaves from a module unloaded at exit. */
@@ -155,18 +171,51 @@ static int start_host(const char *exe)
 		dup2(pipefd[1], 1);
 		close(pipefd[0]);
 		close(pipefd[1]);
-		execl(exe, exe, "--socket", sock_path, "--tcp", "0", "--log-level",
-		      getenv("VIRGO_HOST_LOG") ? getenv("VIRGO_HOST_LOG") : "warn", (char *)NULL);
-		fprintf(stderr, "run-host: cannot run %s: %s\n", exe, strerror(errno));
+		execv(host_exe, (char *const *)argv);
+		fprintf(stderr, "run-host: cannot run %s: %s\n", host_exe, strerror(errno));
 		_exit(127);
 	}
 	close(pipefd[1]);
-	host_out = pipefd[0];
-	if (host_pid < 0 || wait_ready()) {
+	h->out = pipefd[0];
+	if (h->pid < 0 || wait_ready(h)) {
 		fprintf(stderr, "run-host: virgo-host did not become ready\n");
+		if (h->pid > 0) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, NULL, 0);
+		}
+		close(h->out);
+		h->out = -1;
+		h->pid = 0;
 		return -1;
 	}
 	return 0;
+}
+
+int host_stop(struct host_proc *h, char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n;
+	int status = 0;
+
+	if (!h->pid)
+		return -1;
+	kill(h->pid, SIGTERM);
+	while (len < cap - 1 && (n = read(h->out, buf + len, cap - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	waitpid(h->pid, &status, 0);
+	close(h->out);
+	h->out = -1;
+	h->pid = 0;
+	return status;
+}
+
+int host_connect(struct host_proc *h, struct vtp **out)
+{
+	char spec[160];
+
+	snprintf(spec, sizeof(spec), "unix:%s", h->sock);
+	return vtp_open(spec, out);
 }
 
 /* The loopback TCP listener Windows programs under Wine use: mappings
@@ -178,8 +227,8 @@ TEST(tcp_transport_renders_the_triangle)
 	char spec[64], why[200];
 
 	REQUIRE(d != NULL);
-	REQUIRE(tcp_port > 0);
-	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%d", tcp_port);
+	REQUIRE(main_host.tcp_port > 0);
+	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%d", main_host.tcp_port);
 	REQUIRE_EQ(vtp_open(spec, &d->t), 0);
 	d->base.ops = &host_ops;
 	scen_render_triangle(&d->base, px);
@@ -192,15 +241,9 @@ TEST(tcp_transport_renders_the_triangle)
 static void check_host_shutdown(void)
 {
 	char buf[1024] = "";
-	size_t len = 0;
-	ssize_t n;
-	int status = 0;
+	int status = host_stop(&main_host, buf, sizeof(buf));
 
-	kill(host_pid, SIGTERM);
-	while (len < sizeof(buf) - 1 && (n = read(host_out, buf + len, sizeof(buf) - 1 - len)) > 0)
-		len += (size_t)n;
-	waitpid(host_pid, &status, 0);
-	host_pid = 0; /* nothing left to check after this test */
+	/* host_pid is 0 now: nothing left to check after this test. */
 	printf("%s", buf);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
 		t_fail(__FILE__, __LINE__, "virgo-host did not shut down clean (status %#x)", status);
@@ -214,10 +257,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (start_host(argv[1])) {
-		if (host_pid > 0) {
-			kill(host_pid, SIGKILL);
-			waitpid(host_pid, NULL, 0);
+	host_exe = argv[1];
+	if (host_spawn(&main_host, "", NULL)) {
+		if (main_host.pid > 0) {
+			kill(main_host.pid, SIGKILL);
+			waitpid(main_host.pid, NULL, 0);
 		}
 		printf("0 passed, 1 failed\n");
 		return 1;

@@ -141,6 +141,17 @@ static bool grow_storage(struct fake_res *res, uint64_t size)
 
 	if (size <= res->storage_len)
 		return true;
+	if (!res->storage) {
+		/* calloc, not realloc + memset: a large block comes straight
+		 * from mmap, so a 1 GiB HOST3D blob costs only the pages a
+		 * transfer touches (the fuzzers create thousands of them). */
+		p = calloc(1, size);
+		if (!p)
+			return false;
+		res->storage = p;
+		res->storage_len = size;
+		return true;
+	}
 	p = realloc(res->storage, size);
 	if (!p)
 		return false;

@@ -328,10 +328,13 @@ TEST(wait_reports_idle_not_the_streams_error)
 
 TEST(fence_wait_timeouts_default_and_are_capped)
 {
+	/* A command timeout above the longest wait: the dropped fence must not
+	 * make the device lost during these waits (see the next test). */
+	struct gpu_params p = { .cmd_timeout_ns = 2 * VIRGO_MAX_TIMEOUT_NS };
 	struct rig r;
 	uint64_t f, t0;
 
-	rig_up(&r, NULL, NULL);
+	rig_up(&r, NULL, &p);
 	fake_dev_script(r.d, VIRTIO_GPU_CMD_SUBMIT_3D, FAKE_DROP, 1);
 	CHECK_EQ(exec_words(&r, r.f, 2, NULL, 0, &f), 0);
 	t0 = os_time_ns(r.os);
@@ -344,5 +347,82 @@ TEST(fence_wait_timeouts_default_and_are_capped)
 	CHECK_EQ(fence_wait(&r, r.f, f, 0, 1), -VIRGO_ETIMEDOUT);
 	CHECK_EQ(os_time_ns(r.os) - t0, 1);
 	CHECK(!gpu_is_lost(r.gpu));
+	rig_down(&r);
+}
+
+/* A fenced request the device never answers holds every later fence back
+ * (the timeline completes in order): found by dropping answers on
+ * virgo-host (tests/scenarios/host_faults.c), where every later wait of
+ * every client timed out and nothing ever reset the device. Waiters now
+ * declare the device lost once the timeline has made no progress for the
+ * command timeout; the reset brings it back. */
+TEST(fence_never_answered_makes_the_device_lost_after_the_command_timeout)
+{
+	struct gpu_params p = { .cmd_timeout_ns = 5 * SEC };
+	struct rig r;
+	uint64_t lost_fence, later, t0;
+	unsigned short_waits = 0;
+	uint32_t h;
+	int ret;
+
+	rig_up(&r, NULL, &p);
+	REQUIRE_EQ(mk_buffer(&r, r.f, 4096, 4096, &h, NULL), 0);
+	fake_dev_script(r.d, VIRTIO_GPU_CMD_SUBMIT_3D, FAKE_DROP, 1);
+	CHECK_EQ(exec_words(&r, r.f, 2, &h, 1, &lost_fence), 0);
+	/* Later work is answered, but its fence waits behind the lost one. */
+	CHECK_EQ(exec_words(&r, r.f, 2, NULL, 0, &later), 0);
+	/* Short waits time out, as long as the stall is younger than 5 s... */
+	t0 = os_time_ns(r.os);
+	while ((ret = fence_wait(&r, r.f, later, 0, SEC)) == -VIRGO_ETIMEDOUT && short_waits < 100)
+		short_waits++;
+	/* ...then the device is declared lost. */
+	CHECK_EQ(ret, -VIRGO_EDEVLOST);
+	CHECK(short_waits >= 4 && short_waits <= 7);
+	CHECK(os_time_ns(r.os) - t0 <= 7 * SEC);
+	CHECK(gpu_is_lost(r.gpu));
+	CHECK_EQ(wait_bo(&r, r.f, h, 0, SEC), -VIRGO_EDEVLOST);
+	/* A reset brings the device back for a new handle. */
+	REQUIRE_EQ(gpu_reset(r.gpu), 0);
+	rig_close(&r, r.f);
+	REQUIRE_EQ(core_open(r.gpu, &r.f), 0);
+	CHECK_EQ(exec_words(&r, r.f, 2, NULL, 0, &later), 0);
+	CHECK_EQ(fence_wait(&r, r.f, later, 0, SEC), 0);
+	rig_down(&r);
+}
+
+/* One long wait on a stalled timeline ends with the loss, not at its own
+ * timeout; a timeline that keeps moving is never a stall. */
+TEST(long_fence_wait_on_a_stalled_device_ends_at_the_command_timeout)
+{
+	struct gpu_params p = { .cmd_timeout_ns = 5 * SEC };
+	struct fake_config c;
+	struct rig r;
+	uint64_t f, t0;
+
+	rig_up(&r, NULL, &p);
+	fake_dev_script(r.d, VIRTIO_GPU_CMD_SUBMIT_3D, FAKE_DROP, 1);
+	CHECK_EQ(exec_words(&r, r.f, 2, NULL, 0, &f), 0);
+	t0 = os_time_ns(r.os);
+	CHECK_EQ(fence_wait(&r, r.f, f, 0, VIRGO_MAX_TIMEOUT_NS), -VIRGO_EDEVLOST);
+	CHECK(os_time_ns(r.os) - t0 <= 7 * SEC);
+	REQUIRE_EQ(gpu_reset(r.gpu), 0);
+	rig_close(&r, r.f);
+	r.f = NULL;
+	rig_down(&r);
+
+	/* 20 fences done one after another, 2 s apart, waited on by one
+	 * wait: 40 s with progress every 2 s is slow work, not a stall. */
+	fake_config_init(&c);
+	c.hold_fences = true;
+	rig_up(&r, &c, &p);
+	for (int i = 0; i < 20; i++) {
+		fake_dev_hold_fences(r.d, true, (uint64_t)(i + 1) * 2 * SEC);
+		REQUIRE_EQ(exec_words(&r, r.f, 2, NULL, 0, &f), 0);
+	}
+	t0 = os_time_ns(r.os);
+	CHECK_EQ(fence_wait(&r, r.f, f, 0, VIRGO_MAX_TIMEOUT_NS), 0);
+	CHECK(os_time_ns(r.os) - t0 >= 39 * SEC);
+	CHECK(!gpu_is_lost(r.gpu));
+	fake_dev_hold_fences(r.d, false, 0);
 	rig_down(&r);
 }
