@@ -74,9 +74,13 @@
  * so a host-side leak of 32 bytes a request fails it (the 10-minute run:
  * 4 bytes). Kernel objects and guest pages are counted exactly, above.
  * The check also requires that the samples under load did not grow by
- * more than this between half time and the end.
+ * more than RSS_LOAD_SLACK_KB between half time and the end: a sample under
+ * load holds whatever the 16 clients have open at that instant, so two of
+ * them differ by more than two quiet ones (a fresh machine's 1-minute run
+ * saw +5 MiB between them and ended 0.4 MiB above its baseline).
  */
 #define RSS_SLACK_KB (4u * 1024u)
+#define RSS_LOAD_SLACK_KB (16u * 1024u)
 
 static const char *host_exe;
 static char sock_path[108];
@@ -295,18 +299,27 @@ static bool take_sample(struct vtp **mon, struct sample *s, bool settle)
 			return false;
 		sleep_ms(300);
 	}
-	if (!param(*mon, VIRGO_PARAM_LIVE_RESOURCES, &s->live_res) ||
-	    !param(*mon, VIRGO_PARAM_LIVE_HANDLES, &s->live_handles))
-		return false;
-	kill(host_pid, SIGUSR1);
-	if (!host_line("virgo-host: live:", line, sizeof(line), 10000))
-		return false;
-	if (sscanf(line,
-		   "virgo-host: live: %u clients, %lld allocs, %lld dma, %lld backings, %lld user maps, %lld guest "
-		   "pages used; device: %u contexts, %u resources, %u held",
-		   &s->clients, &s->allocs, &s->dma, &s->backings, &s->maps, &s->pages, &s->dev_ctx, &s->dev_res,
-		   &s->dev_held) != 9)
-		return false;
+	/* Settled means only the monitor's connection is left: the host tears
+	 * a closed connection down on its own thread, which a loaded machine
+	 * may not have run yet (a baseline of 2 connections and one fd more
+	 * failed a fresh machine's run). At most 10 s. */
+	for (int tries = 0;; tries++) {
+		if (!param(*mon, VIRGO_PARAM_LIVE_RESOURCES, &s->live_res) ||
+		    !param(*mon, VIRGO_PARAM_LIVE_HANDLES, &s->live_handles))
+			return false;
+		kill(host_pid, SIGUSR1);
+		if (!host_line("virgo-host: live:", line, sizeof(line), 10000))
+			return false;
+		if (sscanf(line,
+			   "virgo-host: live: %u clients, %lld allocs, %lld dma, %lld backings, %lld user maps, "
+			   "%lld guest pages used; device: %u contexts, %u resources, %u held",
+			   &s->clients, &s->allocs, &s->dma, &s->backings, &s->maps, &s->pages, &s->dev_ctx,
+			   &s->dev_res, &s->dev_held) != 9)
+			return false;
+		if (!settle || s->clients == 1 || tries == 50)
+			break;
+		sleep_ms(200);
+	}
 	s->fds = count_fds();
 	read_mem(s);
 	return true;
@@ -795,11 +808,12 @@ int main(int argc, char **argv)
 		base.dev_res);
 	verdict(end.fds == base.fds, "fds_back", "%u open (baseline %u)", end.fds, base.fds);
 	verdict(end.rss_anon_kb <= base.rss_anon_kb + RSS_SLACK_KB &&
-			(!mid.rss_anon_kb || last.rss_anon_kb <= mid.rss_anon_kb + RSS_SLACK_KB),
+			(!mid.rss_anon_kb || last.rss_anon_kb <= mid.rss_anon_kb + RSS_LOAD_SLACK_KB),
 		"memory_back",
 		"RssAnon %lu KiB at the end, %lu at the baseline (slack %u); under load %lu at half time, %lu at "
-		"the last sample",
-		end.rss_anon_kb, base.rss_anon_kb, RSS_SLACK_KB, mid.rss_anon_kb, last.rss_anon_kb);
+		"the last sample (slack %u)",
+		end.rss_anon_kb, base.rss_anon_kb, RSS_SLACK_KB, mid.rss_anon_kb, last.rss_anon_kb,
+		RSS_LOAD_SLACK_KB);
 
 	vtp_close(mon);
 	kill(host_pid, SIGTERM);
