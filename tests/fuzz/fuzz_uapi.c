@@ -218,29 +218,6 @@ static unsigned refused(struct fake_dev *d, uint32_t type)
 	return n;
 }
 
-/*
- * A scripted answer is given without running the command. OK_NODATA is
- * the wrong type for some commands (a protocol error the core must catch)
- * and a lie for others. A lie about a command that gives guest memory
- * back or destroys something (OK to UNREF, but the backing stays attached)
- * is one only a malicious host tells, and that host can write guest
- * memory anyway: the fake would flag the core for freeing pages the device
- * "still uses" (found by the long run, tests/fuzz/regress/fuzz_uapi/
- * ok-answer-to-unref-that-did-nothing.bin). Those commands run for real
- * instead.
- */
-static void no_lies_on_give_back(struct fake_dev *d, uint32_t cmd, unsigned n)
-{
-	static const uint32_t give_back[] = {
-		VIRTIO_GPU_CMD_RESOURCE_UNREF, VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING,
-		VIRTIO_GPU_CMD_CTX_DESTROY, VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE,
-	};
-
-	for (size_t i = 0; i < sizeof(give_back) / sizeof(give_back[0]); i++)
-		if (cmd == FAKE_CMD_ANY || cmd == give_back[i])
-			fake_dev_script(d, give_back[i], FAKE_OK, n); /* the newest rule wins */
-}
-
 static void close_handle(struct fz *z, unsigned h)
 {
 	if (!z->f[h])
@@ -287,11 +264,8 @@ static void run_program(struct fz *z, struct fin *in)
 			break;
 		case FU_ERR: {
 			uint32_t cmd = cmd_table[fin_u8(in) % NCMD], resp = resp_table[fin_u8(in) % NRESP];
-			unsigned n = fin_u8(in) % 8u + 1u;
 
-			fake_dev_script_err(z->d, cmd, resp, n);
-			if (resp == VIRTIO_GPU_RESP_OK_NODATA)
-				no_lies_on_give_back(z->d, cmd, n);
+			fake_dev_script_err(z->d, cmd, resp, fin_u8(in) % 8u + 1u);
 			break;
 		}
 		case FU_SCRIPT: {
@@ -397,6 +371,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!z.os)
 		DIE("fake_machine_new");
 	z.d = fake_dev_of(z.os);
+	/* A scripted OK to UNREF that leaves the backing attached is a lie
+	 * only a malicious host tells, and it can write guest memory anyway
+	 * (tests/fuzz/regress/fuzz_uapi/ok-answer-to-unref-that-did-nothing.*):
+	 * those commands always run. */
+	fake_dev_honest_give_back(z.d, true);
 	if (fake_gpu_init(z.os, &p, &z.gpu) || !z.gpu)
 		DIE("gpu_init failed on a healthy fake");
 	if (c & FU_CFG_HOLD)

@@ -245,6 +245,14 @@ enum fake_action { FAKE_OK, FAKE_ERR, FAKE_DROP, FAKE_HOLD };
 void fake_dev_script(struct fake_dev *d, uint32_t cmd_type, enum fake_action a, unsigned count);
 void fake_dev_script_err(struct fake_dev *d, uint32_t cmd_type, uint32_t resp_type, unsigned count);
 void fake_dev_script_clear(struct fake_dev *d);
+/* With on: an ERR rule whose answer is OK_NODATA does not apply to the
+ * commands that give guest memory back or destroy something
+ * (RESOURCE_UNREF, RESOURCE_DETACH_BACKING, CTX_DESTROY,
+ * CTX_DETACH_RESOURCE): they run as usual. Saying OK and keeping the pages
+ * is a lie only a malicious host tells, and it can write guest memory
+ * anyway; the fuzzer keeps its OK answers to the rest (the wrong type for
+ * many, a protocol error to catch). Default off. */
+void fake_dev_honest_give_back(struct fake_dev *d, bool on);
 void fake_dev_set_hold_delay(struct fake_dev *d, uint64_t ns); /* 0: only on release */
 unsigned fake_dev_release(struct fake_dev *d);                 /* answers HOLD requests */
 

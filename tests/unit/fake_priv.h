@@ -156,6 +156,7 @@ struct fake_dev {
 	/* requests */
 	struct fake_held *held;    /* in arrival order */
 	bool hold_fences;
+	bool honest_give_back;   /* fake_dev_honest_give_back */
 	uint64_t fence_delay_ns;
 	uint64_t hold_delay_ns;
 	struct fake_rule rules[FAKE_MAX_RULES];

@@ -46,12 +46,26 @@ void fake_dev_script_clear(struct fake_dev *d)
 	d->nrules = 0;
 }
 
+void fake_dev_honest_give_back(struct fake_dev *d, bool on)
+{
+	d->honest_give_back = on;
+}
+
+static bool gives_back(uint32_t type)
+{
+	return type == VIRTIO_GPU_CMD_RESOURCE_UNREF || type == VIRTIO_GPU_CMD_RESOURCE_DETACH_BACKING ||
+	       type == VIRTIO_GPU_CMD_CTX_DESTROY || type == VIRTIO_GPU_CMD_CTX_DETACH_RESOURCE;
+}
+
 static enum fake_action script_match(struct fake_dev *d, uint32_t type, uint32_t *resp)
 {
 	for (unsigned i = d->nrules; i-- > 0;) {
 		struct fake_rule *r = &d->rules[i];
 
 		if (!r->count || (r->type != FAKE_CMD_ANY && r->type != type))
+			continue;
+		if (d->honest_give_back && r->action == FAKE_ERR && r->resp_type == VIRTIO_GPU_RESP_OK_NODATA &&
+		    gives_back(type))
 			continue;
 		if (r->count != FAKE_FOREVER)
 			r->count--;
