@@ -11,6 +11,12 @@
 # FUZZ_RUNS=N runs each fuzzer for N executions instead of SECS (the long
 # runs of docs/reliability.md: FUZZ_RUNS=10000000, with FUZZ_OUT=build/
 # fuzz-long so that make check's smoke runs do not touch them).
+# Every run that is not the smoke keeps its log as <out>/runs/<fuzzer>-
+# <time>.log, headed by the identity of the code it ran (a hash of the
+# fuzzer's objects); scripts/fuzz-tally.sh sums the executions of the runs
+# of one identity, which is how the long runs reach their count across
+# sessions (a run stopped by the end of a session counts up to its last
+# progress line).
 # Findings are written to build/fuzz/findings/<fuzzer>/. FUZZ_SEED=N fixes
 # libFuzzer's seed, so a short run explores the same inputs each time (what
 # `make check` uses: a finding there is reproducible with the same seed).
@@ -84,7 +90,8 @@ link() {
 	shift
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do objs+=("$(obj_of plain "$1")"); shift; done
 	shift
-	"$CC" "${LDFLAGS[@]}" "${objs[@]}" "$@" -o "$OUT/$name"
+	"$CC" "${LDFLAGS[@]}" "${objs[@]}" "$@" -o "$OUT/$name" &&
+		cat "${objs[@]}" | sha256sum | cut -c1-16 >"$OUT/$name.code"
 }
 
 # build NAME "COV-SOURCES" "PLAIN-SOURCES" LIBS...
@@ -157,12 +164,26 @@ for f in "${FUZZERS[@]}"; do
 		fi
 		# shellcheck disable=SC2206 # FUZZ_ARGS is a list of options
 		[ -n "${FUZZ_SMOKE:-}" ] || [ -z "${FUZZ_ARGS:-}" ] || limit+=(${FUZZ_ARGS})
+		if [ -z "${FUZZ_SMOKE:-}" ]; then
+			mkdir -p "$OUT/runs"
+			log=$OUT/runs/$f-$(date -u +%Y%m%dT%H%M%SZ).log
+			{
+				echo "# fuzzer $f"
+				echo "# code $(cat "$OUT/$f.code" 2>/dev/null || echo unknown)"
+				echo "# commit $(git rev-parse --short HEAD 2>/dev/null || echo none)$(git diff --quiet HEAD -- 2>/dev/null || echo ' (with changes)')"
+				echo "# started $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+			} >"$log"
+			ln -sf "runs/$(basename "$log")" "$OUT/$f.log"
+		else
+			rm -f "$log"
+			: >"$log"
+		fi
 		# A run of FUZZ_RUNS executions takes what it takes (hours).
 		tmo=$((SECS * 4 + 300))
 		[ -z "${FUZZ_RUNS:-}" ] || tmo=$((7 * 24 * 3600))
 		timeout "$tmo" "$OUT/$f" "${extra[@]}" "${limit[@]}" -timeout=30 \
 			-rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix="$find_dir/" \
-			"$OUT/corpus/$f" >"$log" 2>&1
+			"$OUT/corpus/$f" >>"$log" 2>&1
 		rc=$?
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 		eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)

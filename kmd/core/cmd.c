@@ -93,8 +93,8 @@ int cmd_get_capset(struct gpu_dev *dev, struct gpu_capset *c)
 		if (!c->data)
 			ret = -VIRGO_ENOMEM;
 		else
-			for (uint32_t i = 0; i < c->size; i++)
-				c->data[i] = ((struct virtio_gpu_resp_capset *)gpu_req_resp(r))->capset_data[i];
+			__builtin_memcpy(c->data, ((struct virtio_gpu_resp_capset *)gpu_req_resp(r))->capset_data,
+					 c->size);
 	}
 	gpu_req_free(dev, r);
 	return ret;
@@ -124,8 +124,7 @@ static int call_copy(struct gpu_dev *dev, uint32_t type, uint32_t extra_word, ui
 	if (!ret && r->resp_got < out_len)
 		ret = -VIRGO_EPROTO;
 	if (!ret)
-		for (uint32_t i = 0; i < out_len; i++)
-			((uint8_t *)out)[i] = ((uint8_t *)gpu_req_resp(r))[i];
+		__builtin_memcpy(out, gpu_req_resp(r), out_len);
 	gpu_req_free(dev, r);
 	return ret;
 }

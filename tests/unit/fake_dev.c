@@ -93,6 +93,7 @@ void fdev_destroy(struct fake_dev *d)
 	for (unsigned i = 0; i < VIRTIO_GPU_QUEUE_COUNT; i++)
 		free(d->q[i].owned);
 	free(d->log);
+	free(d->spare_resp);
 	free(d->submit);
 	free(d);
 }

@@ -157,6 +157,7 @@ struct fake_dev {
 	struct fake_held *held;    /* in arrival order */
 	bool hold_fences;
 	bool honest_give_back;   /* fake_dev_honest_give_back */
+	uint8_t *spare_resp;     /* an answer buffer kept for reuse */
 	uint64_t fence_delay_ns;
 	uint64_t hold_delay_ns;
 	struct fake_rule rules[FAKE_MAX_RULES];

@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,28 +23,50 @@
 
 #include "fake_priv.h"
 
+/*
+ * One machine's RAM is kept for the next machine of the same size: a
+ * fuzzer builds a machine per input, and a fresh memfd with two mappings
+ * and the page faults of its first touches cost more than the input.
+ * Kept RAM holds only zeros where frames are free (released frames are
+ * zeroed), and the core's view is all PROT_NONE again.
+ */
+static pthread_mutex_t spare_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fake_ram spare = { .fd = -1 };
+
+#define SPARE_MAX_SIZE (64ull << 20)
+
 int fram_init(struct fake_ram *r, uint64_t size)
 {
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	if (!size || size % OS_PAGE_SIZE || size / OS_PAGE_SIZE > UINT32_MAX)
 		return -1;
-	r->fd = memfd_create("virgo-guest-ram", MFD_CLOEXEC);
-	if (r->fd < 0)
-		return -1;
-	if (ftruncate(r->fd, (off_t)size))
-		goto fail;
-	r->cpu = mmap(NULL, size, PROT_NONE, MAP_SHARED, r->fd, 0);
-	if (r->cpu == MAP_FAILED) {
-		r->cpu = NULL;
-		goto fail;
+	pthread_mutex_lock(&spare_lock);
+	if (spare.fd >= 0 && spare.size == size) {
+		*r = spare;
+		memset(&spare, 0, sizeof(spare));
+		spare.fd = -1;
 	}
-	r->dev = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
-	if (r->dev == MAP_FAILED) {
-		r->dev = NULL;
-		goto fail;
+	pthread_mutex_unlock(&spare_lock);
+	if (r->fd < 0) {
+		r->fd = memfd_create("virgo-guest-ram", MFD_CLOEXEC);
+		if (r->fd < 0)
+			return -1;
+		if (ftruncate(r->fd, (off_t)size))
+			goto fail;
+		r->cpu = mmap(NULL, size, PROT_NONE, MAP_SHARED, r->fd, 0);
+		if (r->cpu == MAP_FAILED) {
+			r->cpu = NULL;
+			goto fail;
+		}
+		r->dev = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
+		if (r->dev == MAP_FAILED) {
+			r->dev = NULL;
+			goto fail;
+		}
+		r->size = size;
 	}
-	r->size = size;
+	r->used = 0;
 	r->nframes = (uint32_t)(size / OS_PAGE_SIZE);
 	r->frames = calloc(r->nframes, sizeof(*r->frames));
 	if (!r->frames)
@@ -53,14 +77,39 @@ fail:
 	return -1;
 }
 
+static bool fram_keep(struct fake_ram *r)
+{
+	bool kept = false;
+
+	if (r->fd < 0 || !r->cpu || !r->dev || !r->frames || r->size > SPARE_MAX_SIZE)
+		return false;
+	pthread_mutex_lock(&spare_lock);
+	if (spare.fd < 0) {
+		/* Frames still in use (a leak the machine reports) are zeroed. */
+		for (uint32_t f = 0; f < r->nframes; f++)
+			if (r->frames[f].state != FRAME_FREE)
+				memset(r->dev + (uint64_t)f * OS_PAGE_SIZE, 0, OS_PAGE_SIZE);
+		mprotect(r->cpu, r->size, PROT_NONE);
+		spare.fd = r->fd;
+		spare.cpu = r->cpu;
+		spare.dev = r->dev;
+		spare.size = r->size;
+		kept = true;
+	}
+	pthread_mutex_unlock(&spare_lock);
+	return kept;
+}
+
 void fram_fini(struct fake_ram *r)
 {
-	if (r->cpu)
-		munmap(r->cpu, r->size);
-	if (r->dev)
-		munmap(r->dev, r->size);
-	if (r->fd >= 0)
-		close(r->fd);
+	if (!fram_keep(r)) {
+		if (r->cpu)
+			munmap(r->cpu, r->size);
+		if (r->dev)
+			munmap(r->dev, r->size);
+		if (r->fd >= 0)
+			close(r->fd);
+	}
 	free(r->frames);
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
@@ -108,7 +157,10 @@ static void fram_release(struct fake_ram *r, uint32_t first, uint32_t n)
 	off_t off = (off_t)first * OS_PAGE_SIZE;
 	size_t len = (size_t)n * OS_PAGE_SIZE;
 
-	if (fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, (off_t)len))
+	/* Small runs stay in memory (zeroed: the next use costs no page
+	 * fault); large ones go back to the host. */
+	if (len <= (256u << 10) ||
+	    fallocate(r->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, (off_t)len))
 		memset(r->dev + off, 0, len);
 	mprotect(r->cpu + off, len, PROT_NONE);
 	for (uint32_t i = 0; i < n; i++)
