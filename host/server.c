@@ -234,9 +234,10 @@ done:
 	return ret;
 }
 
-static void *conn_thread(void *arg)
+/* Serves the connection until the client leaves or breaks the protocol,
+ * then gives back everything it owned. */
+static void conn_serve(struct conn *c)
 {
-	struct conn *c = arg;
 	int ret;
 
 	while ((ret = serve_one(c)) == 0)
@@ -256,6 +257,13 @@ static void *conn_thread(void *arg)
 	free(c->maps);
 	c->maps = NULL;
 	c->nmaps = 0;
+}
+
+static void *conn_thread(void *arg)
+{
+	struct conn *c = arg;
+
+	conn_serve(c);
 	pthread_mutex_lock(&c->srv->lock);
 	c->done = true;
 	pthread_mutex_unlock(&c->srv->lock);
@@ -286,11 +294,39 @@ static void reap_conns(struct server *s, bool all)
 	}
 }
 
+/* A connection with its own handle, or NULL (logged). Opens are
+ * serialised: one accept thread (or the caller of server_serve_fd). */
+static struct conn *conn_open(struct server *s, int fd, bool unix_sock)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+	int ret;
+
+	if (!c)
+		return NULL;
+	c->srv = s;
+	c->fd = fd;
+	c->unix_sock = unix_sock;
+	/* As the Windows driver does on open (kmd/win/driver.c): a lost device
+	 * is reset first, so a new client finds it working again (handles
+	 * opened before stay lost). */
+	if (gpu_is_lost(s->m->gpu)) {
+		ret = gpu_reset(s->m->gpu);
+		hlog(ret ? HLOG_ERR : HLOG_WARN, "the device was lost: reset %s (%d)", ret ? "failed" : "done", ret);
+	}
+	ret = core_open(s->m->gpu, &c->file);
+	if (ret) {
+		hlog(HLOG_WARN, "client refused: no handle (%d)", ret);
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 static void accept_one(struct server *s, int lfd, bool unix_sock)
 {
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 	struct conn *c;
-	int ret, one = 1;
+	int one = 1;
 
 	if (fd < 0)
 		return;
@@ -305,26 +341,9 @@ static void accept_one(struct server *s, int lfd, bool unix_sock)
 	pthread_mutex_unlock(&s->lock);
 	if (!unix_sock)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c = calloc(1, sizeof(*c));
+	c = conn_open(s, fd, unix_sock);
 	if (!c) {
 		close(fd);
-		return;
-	}
-	c->srv = s;
-	c->fd = fd;
-	c->unix_sock = unix_sock;
-	/* As the Windows driver does on open (kmd/win/driver.c): a lost device
-	 * is reset first, so a new client finds it working again (handles
-	 * opened before stay lost). Opens are serialised: one accept thread. */
-	if (gpu_is_lost(s->m->gpu)) {
-		ret = gpu_reset(s->m->gpu);
-		hlog(ret ? HLOG_ERR : HLOG_WARN, "the device was lost: reset %s (%d)", ret ? "failed" : "done", ret);
-	}
-	ret = core_open(s->m->gpu, &c->file);
-	if (ret) {
-		hlog(HLOG_WARN, "client refused: no handle (%d)", ret);
-		close(fd);
-		free(c);
 		return;
 	}
 	if (pthread_create(&c->thread, NULL, conn_thread, c)) {
@@ -339,6 +358,17 @@ static void accept_one(struct server *s, int lfd, bool unix_sock)
 	s->nconns++;
 	pthread_mutex_unlock(&s->lock);
 	hlog(HLOG_INFO, "client %d connected (%s)", fd, unix_sock ? "unix" : "tcp");
+}
+
+int server_serve_fd(struct server *s, int fd, bool unix_sock)
+{
+	struct conn *c = conn_open(s, fd, unix_sock);
+
+	if (!c)
+		return -1;
+	conn_serve(c);
+	free(c);
+	return 0;
 }
 
 static void *accept_thread(void *arg)

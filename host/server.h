@@ -4,6 +4,7 @@
 #ifndef VIRGO_HOST_SERVER_H
 #define VIRGO_HOST_SERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "machine.h"
@@ -22,5 +23,10 @@ int server_tcp_port(struct server *s);
  * frees the server. */
 void server_stop(struct server *s);
 unsigned server_clients(struct server *s);
+/* Serves one already connected socket on the calling thread, as a
+ * connection's thread would, until the client leaves (the fd stays open:
+ * the caller closes it). -1 if no handle could be opened. For the
+ * transport fuzzer, which has no time for a thread per input. */
+int server_serve_fd(struct server *s, int fd, bool unix_sock);
 
 #endif
