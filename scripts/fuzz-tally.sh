@@ -37,7 +37,9 @@ for f in fuzz_uapi fuzz_device fuzz_transport; do
 			status=1
 			continue
 		fi
-		echo "$f $(basename "$log"): $execs executions in $(((t1 - t0) / 60)) min ($how)"
+		last=$(grep -aE '^#[0-9]+' "$log" | tail -1)
+		cov=$(echo "$last" | sed -n 's/.*cov: \([0-9]*\) ft: \([0-9]*\) corp: \([0-9]*\).*/cov \1, ft \2, corpus \3/p')
+		echo "$f $(basename "$log"): $execs executions in $(((t1 - t0) / 60)) min ($how; ${cov:-no progress line})"
 		total=$((total + execs))
 		secs=$((secs + t1 - t0))
 		n=$((n + 1))
