@@ -5,8 +5,9 @@
 # (OUT/runs/*.log, written by scripts/fuzz.sh; OUT defaults to
 # build/fuzz-long), summed per fuzzer over the runs of the code it is built
 # from now (OUT/<fuzzer>.code). A run counts up to its final statistics,
-# or, if it was stopped from outside (the end of a session), up to its
-# last progress line: an undercount, never an overcount. A run with a
+# (also when interrupted with SIGINT), or, if it was killed (the end of a
+# session), up to its last progress line: an undercount, never an
+# overcount. A run with a
 # finding is listed and counts nothing. Prints one line per run and a
 # total per fuzzer; exits 1 if a run of the current code has a finding.
 set -u
@@ -24,6 +25,7 @@ for f in fuzz_uapi fuzz_device fuzz_transport; do
 		[ "$lcode" = "$code" ] || continue
 		execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 		how=done
+		grep -aq 'libFuzzer: run interrupted' "$log" && how=interrupted
 		if [ -z "$execs" ]; then
 			execs=$(grep -aoE '^#[0-9]+' "$log" | tail -1 | tr -d '#')
 			how=stopped

@@ -188,7 +188,11 @@ for f in "${FUZZERS[@]}"; do
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 		eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
 		echo "$f: ${runs:-?} executions, ${eps:-?} exec/s"
-		if [ $rc -ne 0 ]; then
+		if [ $rc -ne 0 ] && grep -aq 'libFuzzer: run interrupted' "$log"; then
+			# SIGINT (the end of a session): libFuzzer exits 72 with its
+			# statistics, and nothing was found.
+			echo "STOP $f: interrupted after ${runs:-?} executions"
+		elif [ $rc -ne 0 ]; then
 			echo "FAIL $f: finding (exit $rc), see $log and $find_dir/"
 			grep -m3 -E "FAIL|ERROR: |SUMMARY" "$log" | sed 's/^/    /'
 			ok=0
