@@ -31,6 +31,9 @@
 # options (e.g. -fork=2) to the timed runs. docs/reliability.md has the
 # long runs.
 set -u
+# The whole script is one block, read before it runs: a long run keeps
+# running what it started with when this file is edited meanwhile.
+{
 cd "$(dirname "$0")/.."
 
 SECS=${1:-60}
@@ -202,3 +205,5 @@ for f in "${FUZZERS[@]}"; do
 done
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
+exit
+}
