@@ -85,7 +85,15 @@ wait $HPID || true
 echo "callgrind: virpipe ($WL, $FRAMES frames)"
 if [ "$(id -u)" = 0 ]; then UNSHARE=(unshare -m --propagation private); JOIN=(-m); else
 	UNSHARE=(unshare -Urm --propagation private); JOIN=(-U -m --preserve-credentials); fi
-"${UNSHARE[@]}" sh -c 'mount -t tmpfs tmpfs /tmp && exec "$@"' _ "${VG[@]}" \
+# A checkout under /tmp must stay visible to the clients that join: the
+# shell's working directory still names the /tmp below the tmpfs, and -c
+# keeps mount from resolving the relative name through the new /tmp.
+KEEP=
+case $(realpath "$ROOT") in /tmp/?*) KEEP=$(realpath "$ROOT"); KEEP=${KEEP#/tmp/}; KEEP=${KEEP%%/*} ;; esac
+# shellcheck disable=SC2016 # expanded by the inner shell
+"${UNSHARE[@]}" sh -c 'cd /tmp && mount -t tmpfs tmpfs /tmp &&
+	{ [ -z "$1" ] || { mkdir "/tmp/$1" && mount -c --rbind "$1" "/tmp/$1"; }; } &&
+	cd "$2" && shift 2 && exec "$@"' _ "$KEEP" "$ROOT" "${VG[@]}" \
 	--callgrind-out-file="$OUT/host-virpipe.out" virgl_test_server --no-fork --use-egl-surfaceless \
 	--socket-path=/tmp/.virgl_test >"$OUT/host-virpipe.log" 2>&1 &
 VPID=$!

@@ -29,6 +29,7 @@ import json
 import os
 import platform
 import select
+import shlex
 import shutil
 import signal
 import statistics
@@ -167,6 +168,23 @@ def stats(values):
     return {"min": min(v), "median": statistics.median(v), "max": max(v), "runs": v}
 
 
+def private_tmp_shell():
+    """Shell that puts a tmpfs on /tmp but keeps this checkout visible when it
+    lives under /tmp: the namespace's clients run the bench from here. The
+    shell's working directory still names the /tmp below the tmpfs, so the
+    checkout's top directory is bound back through it (--no-canonicalize:
+    mount would otherwise resolve the relative name in the new /tmp)."""
+    root = os.path.realpath(ROOT)
+    tmp = os.path.realpath("/tmp")
+    rel = os.path.relpath(root, tmp)
+    mount = "mount -t tmpfs tmpfs /tmp"
+    if rel == os.curdir or rel.startswith(os.pardir):
+        return mount
+    top = shlex.quote(rel.split(os.sep)[0])
+    return ("cd /tmp && %s && mkdir /tmp/%s && mount --no-canonicalize --rbind %s /tmp/%s && cd /"
+            % (mount, top, top, top))
+
+
 class Servers:
     """virgo-host and virgl_test_server: one of each serves all the runs;
     the scale test starts each afresh for every client count."""
@@ -206,7 +224,7 @@ class Servers:
         """virgl_test_server on /tmp/.virgl_test in a private /tmp. As root
         a mount namespace will do; otherwise a user namespace carries it."""
         self.vtest_logf = os.path.join(self.out, "virgl_test_server.log")
-        inner = ("mount -t tmpfs tmpfs /tmp && exec virgl_test_server --use-egl-surfaceless "
+        inner = (private_tmp_shell() + " && exec virgl_test_server --use-egl-surfaceless "
                  "--socket-path=/tmp/.virgl_test")
         # --root: the namespace's processes see the server's root directory
         # too (setns alone would give them the namespace's, which differs
