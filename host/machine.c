@@ -94,6 +94,7 @@ int machine_start(struct machine *m, const struct machine_config *cfg)
 					      VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_RESOURCE_BLOB) |
 					      VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT);
 	vc.queue_size = cfg->queue_size;
+	vc.max_hostmem = cfg->max_hostmem;
 	vc.faults = cfg->faults;
 	vc.msix = cfg->intx ? 0 : (cfg->msix ? cfg->msix : 3);
 	vc.irq = machine_irq;

@@ -49,6 +49,7 @@ struct machine_config {
 	unsigned msix;           /* 0 is INTx */
 	bool intx;
 	uint16_t queue_size;
+	uint64_t max_hostmem;    /* the guest's resources' host memory; 0: VGPU_DEFAULT_HOSTMEM */
 	struct vgpu_faults faults; /* reliability tests only; zero: none */
 };
 

@@ -29,6 +29,8 @@ static void usage(FILE *f)
 		"  --no-blob          do not offer RESOURCE_BLOB\n"
 		"  --no-context-init  do not offer CONTEXT_INIT\n"
 		"  --queue-size N     controlq size (power of two, default 256)\n"
+		"  --max-hostmem MIB  host memory the guest's resources may take, by their\n"
+		"                     sizes (default 4096); past it creates are refused\n"
 		"  --faults LIST      reliability tests only: inject device faults, LIST is\n"
 		"                     drop=N,err=N,delay=N:MS,stop=N,after=N,seed=N (rates per\n"
 		"                     mille; stop: the device stops after N commands until a\n"
@@ -49,12 +51,14 @@ static void print_live(struct machine *m, struct server *srv)
 	malloc_trim(0);
 	vgpu_get_stats(m->vgpu, &vs);
 	printf("virgo-host: live: %u clients, %lld allocs, %lld dma, %lld backings, %lld user maps, "
-	       "%llu guest pages used; device: %u contexts, %u resources, %u held answers\n",
+	       "%llu guest pages used; device: %u contexts, %u resources, %u held answers, %llu bytes of "
+	       "host memory charged\n",
 	       server_clients(srv), (long long)__atomic_load_n(&n->allocs, __ATOMIC_RELAXED),
 	       (long long)__atomic_load_n(&n->dma, __ATOMIC_RELAXED),
 	       (long long)__atomic_load_n(&n->pages, __ATOMIC_RELAXED),
 	       (long long)__atomic_load_n(&n->maps, __ATOMIC_RELAXED),
-	       (unsigned long long)ram_used_pages(&m->ram), vs.contexts, vs.resources, vs.held);
+	       (unsigned long long)ram_used_pages(&m->ram), vs.contexts, vs.resources, vs.held,
+	       (unsigned long long)vs.hostmem);
 	fflush(stdout);
 }
 
@@ -77,7 +81,8 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, 0, 'l' }, { "ram", required_argument, 0, 'r' },
 		{ "intx", no_argument, 0, 'i' }, { "no-blob", no_argument, 0, 'b' },
 		{ "no-context-init", no_argument, 0, 'c' }, { "queue-size", required_argument, 0, 'q' },
-		{ "faults", required_argument, 0, 'f' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+		{ "faults", required_argument, 0, 'f' }, { "max-hostmem", required_argument, 0, 'm' },
+		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct machine_config mc = { 0 };
 	struct server_config sc = { 0 };
@@ -109,6 +114,17 @@ int main(int argc, char **argv)
 		case 'b': mc.features &= ~VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_RESOURCE_BLOB); break;
 		case 'c': mc.features &= ~VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT); break;
 		case 'q': mc.queue_size = (uint16_t)atoi(optarg); break;
+		case 'm': {
+			char *end;
+			unsigned long long mib = strtoull(optarg, &end, 10);
+
+			if (*end || !mib || mib > (1ull << 30)) {
+				fprintf(stderr, "virgo-host: --max-hostmem wants a size in MiB, not '%s'\n", optarg);
+				return 2;
+			}
+			mc.max_hostmem = mib << 20;
+			break;
+		}
 		case 'f':
 			if (vgpu_faults_parse(optarg, &mc.faults)) {
 				fprintf(stderr, "virgo-host: bad --faults list '%s'\n", optarg);

@@ -39,8 +39,14 @@ struct vgpu_config {
 	 * the caller runs the device with vgpu_run() after each notify (the
 	 * fuzzer drives it this way, without waiting on another thread). */
 	bool manual;
+	/* Bytes of host memory the guest's resources may hold (an estimate
+	 * per resource, vgpu_mem.c); past it creates get ERR_OUT_OF_MEMORY.
+	 * 0: VGPU_DEFAULT_HOSTMEM. */
+	uint64_t max_hostmem;
 	struct vgpu_faults faults;
 };
+
+#define VGPU_DEFAULT_HOSTMEM (4ull << 30)
 
 struct vgpu_stats {
 	uint64_t commands;
@@ -48,6 +54,8 @@ struct vgpu_stats {
 	uint64_t bad_chains;    /* malformed descriptor chains */
 	uint32_t contexts;
 	uint32_t resources;
+	uint64_t hostmem;       /* bytes charged to the budget now */
+	uint64_t hostmem_refused; /* creates refused for the budget */
 	uint32_t held;          /* fenced answers waiting for their fence */
 	uint64_t fences_done;
 	/* Injected faults (struct vgpu_faults). */

@@ -62,6 +62,7 @@ void vgpu_res_destroy(struct vgpu *g, struct vres *r)
 	*pp = r->next;
 	res_drop_backing(g, r);
 	virgl_renderer_resource_unref(r->id);
+	vgpu_mem_release(g, r->hostmem);
 	free(r);
 	g->st.resources--;
 }
@@ -211,19 +212,31 @@ static uint32_t do_capset(struct vgpu *g, struct vqdev_elem *e, size_t *out_len)
 
 static uint32_t new_res(struct vgpu *g, uint32_t id, struct virgl_renderer_resource_create_args *a)
 {
+	uint64_t bytes = vgpu_mem_estimate(a->target, a->format, a->width, a->height, a->depth, a->array_size,
+					   a->last_level, a->nr_samples);
 	struct vres *r;
 
 	if (id == 0 || find_res(g, id))
 		return VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID;
-	r = calloc(1, sizeof(*r));
-	if (!r)
+	if (vgpu_mem_charge(g, bytes)) {
+		hlog(HLOG_INFO, "resource %u: %llu bytes would pass the host memory budget (%llu of %llu in use)", id,
+		     (unsigned long long)bytes, (unsigned long long)g->st.hostmem,
+		     (unsigned long long)g->max_hostmem);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		vgpu_mem_release(g, bytes);
+		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+	}
 	a->handle = id;
 	if (virgl_renderer_resource_create(a, NULL, 0)) {
+		vgpu_mem_release(g, bytes);
 		free(r);
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
 	}
 	r->id = id;
+	r->hostmem = bytes;
 	r->last_level = a->last_level;
 	r->next = g->res;
 	g->res = r;
@@ -340,6 +353,7 @@ void vgpu_ctx_destroy(struct vgpu *g, struct vctx *x)
 		pp = &(*pp)->next;
 	*pp = x->next;
 	virgl_renderer_context_destroy(x->id);
+	vgpu_mem_drop_pending(g, x);
 	free(x);
 	g->st.contexts--;
 }
@@ -373,10 +387,12 @@ static uint32_t do_ctx_resource(struct vgpu *g, struct vqdev_elem *e, bool attac
 static uint32_t do_submit(struct vgpu *g, struct vqdev_elem *e)
 {
 	NEED(struct virtio_gpu_cmd_submit);
+	struct vctx *x = find_ctx(g, c.hdr.ctx_id);
+	uint32_t charged;
 	void *buf;
 	int ret;
 
-	if (!find_ctx(g, c.hdr.ctx_id))
+	if (!x)
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	if (c.size > MAX_SUBMIT || (c.size & 3) || e->rd_len - sizeof(c) < c.size)
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
@@ -386,6 +402,14 @@ static uint32_t do_submit(struct vgpu *g, struct vqdev_elem *e)
 	if (!buf)
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	vqdev_read(e, sizeof(c), buf, c.size);
+	/* A stream virglrenderer rejects may have made some of its objects
+	 * before the bad command: its charges stay with the context. */
+	charged = vgpu_mem_charge_stream(g, x, buf, c.size / 4);
+	if (charged) {
+		free(buf);
+		hlog(HLOG_INFO, "ctx %u: the stream's resources would pass the host memory budget", c.hdr.ctx_id);
+		return charged;
+	}
 	ret = virgl_renderer_submit_cmd(buf, (int)c.hdr.ctx_id, (int)(c.size / 4));
 	free(buf);
 	if (ret) {
@@ -444,6 +468,7 @@ static uint32_t do_create_blob(struct vgpu *g, struct vqdev_elem *e)
 	NEED(struct virtio_gpu_resource_create_blob);
 	struct virgl_renderer_resource_create_blob_args a = { 0 };
 	struct iovec *iov = NULL;
+	struct vctx *x = NULL;
 	struct vres *r;
 	uint32_t ret;
 
@@ -454,7 +479,7 @@ static uint32_t do_create_blob(struct vgpu *g, struct vqdev_elem *e)
 	if (c.blob_mem < VIRTIO_GPU_BLOB_MEM_GUEST || c.blob_mem > VIRTIO_GPU_BLOB_MEM_HOST3D_GUEST ||
 	    (c.blob_flags & ~7u) || !c.size)
 		return VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER;
-	if (c.blob_mem != VIRTIO_GPU_BLOB_MEM_GUEST && !find_ctx(g, c.hdr.ctx_id))
+	if (c.blob_mem != VIRTIO_GPU_BLOB_MEM_GUEST && !(x = find_ctx(g, c.hdr.ctx_id)))
 		return VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID;
 	if (c.blob_mem != VIRTIO_GPU_BLOB_MEM_HOST3D) {
 		uint64_t total = 0;
@@ -492,6 +517,10 @@ static uint32_t do_create_blob(struct vgpu *g, struct vqdev_elem *e)
 	r->id = c.resource_id;
 	r->blob = true;
 	r->blob_size = c.size;
+	/* The host object was made (and charged) by the stream's
+	 * PIPE_RESOURCE_CREATE; GUEST blobs live in guest RAM. */
+	if (x)
+		r->hostmem = vgpu_mem_take_pending(x, c.blob_id);
 	r->iov = iov;
 	r->niov = iov ? c.nr_entries : 0;
 	r->next = g->res;

@@ -27,13 +27,23 @@ struct vres {
 	uint32_t last_level;     /* the deepest mip level a transfer may name */
 	bool blob;
 	uint64_t blob_size;
+	uint64_t hostmem;        /* charged to the budget (vgpu_mem.c) */
 	struct iovec *iov;
 	uint32_t niov;
+};
+
+/* A PIPE_RESOURCE_CREATE of a submitted stream, charged to its context
+ * until a HOST3D blob takes it by its blob id. */
+struct vpend {
+	struct vpend *next;
+	uint64_t blob_id;
+	uint64_t bytes;
 };
 
 struct vctx {
 	struct vctx *next;
 	uint32_t id;
+	struct vpend *pending;
 };
 
 struct held {
@@ -60,6 +70,7 @@ struct vgpu {
 	struct vqdev q[NQUEUES];
 	struct vres *res;
 	struct vctx *ctx;
+	uint64_t max_hostmem;    /* the budget: cfg.max_hostmem or the default */
 	struct held *held_head, *held_tail;
 	struct delayed *delayed_head, *delayed_tail;
 	uint32_t ndelayed;
@@ -88,5 +99,19 @@ uint32_t vgpu_dispatch(struct vgpu *g, uint16_t qi, const struct virtio_gpu_ctrl
 		       size_t *out_len);
 void vgpu_res_destroy(struct vgpu *g, struct vres *r);
 void vgpu_ctx_destroy(struct vgpu *g, struct vctx *x);
+
+/* vgpu_mem.c: the host-memory budget. Charges return 0 or
+ * ERR_OUT_OF_MEMORY (and count the refusal). */
+uint64_t vgpu_mem_estimate(uint32_t target, uint32_t format, uint32_t width, uint32_t height, uint32_t depth,
+			   uint32_t array_size, uint32_t last_level, uint32_t nr_samples);
+uint32_t vgpu_mem_charge(struct vgpu *g, uint64_t bytes);
+void vgpu_mem_release(struct vgpu *g, uint64_t bytes);
+/* Charges a stream's PIPE_RESOURCE_CREATE commands to context x as a
+ * whole (all or none), before virglrenderer runs it. */
+uint32_t vgpu_mem_charge_stream(struct vgpu *g, struct vctx *x, const uint32_t *s, uint32_t ndw);
+/* What x's pending create with blob_id was charged (0: none); the charge
+ * moves to the caller. */
+uint64_t vgpu_mem_take_pending(struct vctx *x, uint64_t blob_id);
+void vgpu_mem_drop_pending(struct vgpu *g, struct vctx *x);
 
 #endif

@@ -252,7 +252,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 				   .features = VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) |
 					       VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_EDID) |
 					       VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_RESOURCE_BLOB) |
-					       VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT) };
+					       VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT),
+				   /* Far inside libFuzzer's RSS limit: the default
+				    * budget is a host's to spend, not a fuzzer's. */
+				   .max_hostmem = 256ull << 20 };
 	struct ram_run *run;
 	uint32_t n;
 
@@ -409,8 +412,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* A reset forgets everything, and the device answers again. */
 	guest_up(false);
 	vgpu_get_stats(G.g, &st);
-	if (st.contexts || st.resources || st.held)
-		DIE("after a reset: %u contexts, %u resources, %u held answers", st.contexts, st.resources, st.held);
+	if (st.contexts || st.resources || st.held || st.hostmem)
+		DIE("after a reset: %u contexts, %u resources, %u held answers, %llu bytes charged", st.contexts,
+		    st.resources, st.held, (unsigned long long)st.hostmem);
 	t = call(&h, sizeof(h), &r, sizeof(r), 5000);
 	if (t != VIRTIO_GPU_RESP_OK_DISPLAY_INFO || r.pmodes[0].enabled != 1)
 		DIE("device not answering after a reset: GET_DISPLAY_INFO gave %#x", t);

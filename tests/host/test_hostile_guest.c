@@ -30,6 +30,7 @@ struct guest {
 	uint64_t desc, avail, used, data;   /* bus addresses */
 	uint16_t avail_idx, used_seen;
 	uint32_t free_data;                 /* next free byte in the data area */
+	uint64_t extra_features;            /* accepted besides VERSION_1 and VIRGL */
 };
 
 static void irq(void *arg, int vector)
@@ -56,7 +57,8 @@ static uint8_t status(struct guest *gu)
 /* Brings the device up with the control queue at the given addresses. */
 static void guest_up(struct guest *gu, uint64_t desc, uint64_t avail, uint64_t used)
 {
-	uint64_t f = VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL);
+	uint64_t f = VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) |
+		     gu->extra_features;
 
 	wr(gu, VIRTIO_PCI_COMMON_DEVICE_STATUS, 1, 0);
 	/* A driver starts from empty rings after a reset. */
@@ -104,11 +106,15 @@ static void after_each(bool failed)
 		guest_free(live);
 }
 
-static void guest_new(struct guest *gu)
+/* A device offering features (0: VIRGL and EDID) with a host-memory
+ * budget of max_hostmem bytes (0: the default). */
+static void guest_new_cfg(struct guest *gu, uint64_t features, uint64_t max_hostmem)
 {
 	struct vgpu_config cfg = { .queue_size = QSIZE, .msix = 0, .irq = irq,
-				   .features = VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) |
-					       VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_EDID) };
+				   .features = features ? features
+						       : VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) |
+								 VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_EDID),
+				   .max_hostmem = max_hostmem };
 	struct ram_run *run;
 	uint32_t n;
 
@@ -124,7 +130,13 @@ static void guest_new(struct guest *gu)
 	free(run);
 	REQUIRE_EQ(vgpu_create(&gu->ram, &cfg, &gu->g), 0);
 	gu->pci = vgpu_pci(gu->g);
+	gu->extra_features = features & VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_RESOURCE_BLOB);
 	guest_up(gu, gu->desc, gu->avail, gu->used);
+}
+
+static void guest_new(struct guest *gu)
+{
+	guest_new_cfg(gu, 0, 0);
 }
 
 /* Copies bytes into the data area; returns their bus address. */
@@ -458,5 +470,162 @@ TEST(reset_right_after_bad_rings_recovers)
 		if (t_failed())
 			break;
 	}
+	guest_free(&gu);
+}
+
+/* ---- the host-memory budget (host/vgpu_mem.c) ---- */
+
+static uint64_t hostmem(struct guest *gu)
+{
+	struct vgpu_stats st;
+
+	vgpu_get_stats(gu->g, &st);
+	return st.hostmem;
+}
+
+static uint32_t create_buffer(struct guest *gu, uint32_t id, uint32_t bytes)
+{
+	struct virtio_gpu_resource_create_3d c3 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_3D, .resource_id = id,
+						    .target = 0, .format = 64, .bind = 16, .width = bytes, .height = 1,
+						    .depth = 1, .array_size = 1 };
+
+	return call_hdr(gu, &c3, sizeof(c3));
+}
+
+static uint32_t unref(struct guest *gu, uint32_t id)
+{
+	struct virtio_gpu_resource_unref un = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_UNREF, .resource_id = id };
+
+	return call_hdr(gu, &un, sizeof(un));
+}
+
+/* fuzz_device's finding (regress/fuzz_device/buffer-4g-oom): one command
+ * had llvmpipe allocate 4 GiB. The default budget refuses it. */
+TEST(host_memory_budget_refuses_a_4g_buffer)
+{
+	struct guest gu;
+	struct virtio_gpu_resource_create_3d c3 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_3D,
+						    .resource_id = 0x05000001, .target = 0, .format = 0,
+						    .bind = 0xfeffffffu, .width = 0xff000010u, .height = 405798526,
+						    .depth = 63495, .array_size = 1 };
+	struct vgpu_stats st;
+
+	guest_new(&gu);
+	CHECK_EQ(call_hdr(&gu, &c3, sizeof(c3)), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	vgpu_get_stats(gu.g, &st);
+	CHECK_EQ(st.resources, 0);
+	CHECK_EQ(st.hostmem, 0);
+	CHECK(st.hostmem_refused >= 1);
+	still_alive(&gu);
+	CHECK_EQ(create_buffer(&gu, 3, 65536), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 65536);
+	CHECK_EQ(unref(&gu, 3), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 0);
+	guest_free(&gu);
+}
+
+/* Charges come back with unref and reset, and a full budget refuses
+ * only what would pass it. 1 MiB: four 256x256 BGRA8 textures. */
+TEST(host_memory_budget_is_given_back)
+{
+	struct guest gu;
+	struct virtio_gpu_resource_create_2d c2 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_2D, .format = 1,
+						    .width = 256, .height = 256 };
+	struct virtio_gpu_resource_create_3d c3 = { .hdr.type = VIRTIO_GPU_CMD_RESOURCE_CREATE_3D, .resource_id = 20,
+						    .target = 2, .format = 1, .bind = 2, .width = 128, .height = 128,
+						    .depth = 1, .array_size = 1, .last_level = 7 };
+	struct vgpu_stats st;
+
+	guest_new_cfg(&gu, 0, 1u << 20);
+	for (uint32_t id = 1; id <= 4; id++) {
+		c2.resource_id = id;
+		CHECK_EQ(call_hdr(&gu, &c2, sizeof(c2)), VIRTIO_GPU_RESP_OK_NODATA);
+		CHECK_EQ(hostmem(&gu), id * 256u * 1024u);
+	}
+	c2.resource_id = 5;
+	CHECK_EQ(call_hdr(&gu, &c2, sizeof(c2)), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	CHECK_EQ(create_buffer(&gu, 6, 1), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	CHECK_EQ(unref(&gu, 2), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 3u * 256u * 1024u);
+	/* 128x128x4 with a mip chain: charged twice its base level. */
+	CHECK_EQ(call_hdr(&gu, &c3, sizeof(c3)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 3u * 256u * 1024u + 128u * 1024u);
+	CHECK_EQ(create_buffer(&gu, 6, 128u * 1024u), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 1u << 20);
+	CHECK_EQ(create_buffer(&gu, 7, 1), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	vgpu_get_stats(gu.g, &st);
+	CHECK_EQ(st.resources, 5);
+	CHECK_EQ(st.hostmem_refused, 3);
+	/* A reset gives everything back. */
+	guest_up(&gu, gu.desc, gu.avail, gu.used);
+	CHECK_EQ(hostmem(&gu), 0);
+	c2.resource_id = 5;
+	CHECK_EQ(call_hdr(&gu, &c2, sizeof(c2)), VIRTIO_GPU_RESP_OK_NODATA);
+	still_alive(&gu);
+	guest_free(&gu);
+}
+
+/* A buffer made by a stream's PIPE_RESOURCE_CREATE (virgl_protocol.h:
+ * command 48, 11 dwords, the blob id last), as the UMD makes HOST3D
+ * blobs. */
+static uint32_t submit_pipe_buffers(struct guest *gu, uint32_t ctx, const uint32_t *bytes, const uint32_t *blob_ids,
+				    unsigned n)
+{
+	struct {
+		struct virtio_gpu_cmd_submit s;
+		uint32_t dw[4 * 12];
+	} req = { { .hdr = { .type = VIRTIO_GPU_CMD_SUBMIT_3D, .ctx_id = ctx }, .size = n * 12 * 4 }, { 0 } };
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t *p = req.dw + i * 12;
+
+		p[0] = 48u | (11u << 16);
+		p[1] = 0;        /* PIPE_BUFFER */
+		p[2] = 64;       /* R8_UNORM */
+		p[3] = 16;       /* VIRGL_BIND_VERTEX_BUFFER */
+		p[4] = bytes[i];
+		p[5] = p[6] = p[7] = 1;
+		p[11] = blob_ids[i];
+	}
+	return call_hdr(gu, &req, (uint32_t)(sizeof(req.s) + req.s.size));
+}
+
+TEST(host_memory_budget_covers_submitted_pipe_resources)
+{
+	struct guest gu;
+	struct virtio_gpu_ctx_create cc = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_CREATE, .ctx_id = 3 } };
+	struct virtio_gpu_ctx_destroy cd = { .hdr = { .type = VIRTIO_GPU_CMD_CTX_DESTROY, .ctx_id = 3 } };
+	struct virtio_gpu_resource_create_blob cb = { .hdr = { .type = VIRTIO_GPU_CMD_RESOURCE_CREATE_BLOB, .ctx_id = 3 },
+						      .resource_id = 11, .blob_mem = VIRTIO_GPU_BLOB_MEM_HOST3D,
+						      .blob_flags = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE, .blob_id = 9,
+						      .size = 512u * 1024u };
+	const uint32_t too_much[2] = { 768u * 1024u, 512u * 1024u }, ids[2] = { 7, 8 };
+	const uint32_t half[1] = { 512u * 1024u }, id9[1] = { 9 }, quarter[1] = { 256u * 1024u }, id10[1] = { 10 };
+
+	guest_new_cfg(&gu,
+		      VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_EDID) |
+			      VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_RESOURCE_BLOB),
+		      1u << 20);
+	CHECK_EQ(call_hdr(&gu, &cc, sizeof(cc)), VIRTIO_GPU_RESP_OK_NODATA);
+	/* Together past the budget: the stream is refused and none is made. */
+	CHECK_EQ(submit_pipe_buffers(&gu, 3, too_much, ids, 2), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	CHECK_EQ(hostmem(&gu), 0);
+	cb.blob_id = 7;
+	CHECK_EQ(call_hdr(&gu, &cb, sizeof(cb)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
+	/* One that fits is charged to the context, then to the blob. */
+	CHECK_EQ(submit_pipe_buffers(&gu, 3, half, id9, 1), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 512u * 1024u);
+	cb.blob_id = 9;
+	CHECK_EQ(call_hdr(&gu, &cb, sizeof(cb)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 512u * 1024u);
+	CHECK_EQ(create_buffer(&gu, 12, 768u * 1024u), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
+	CHECK_EQ(unref(&gu, 11), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 0);
+	/* One no blob takes goes back with its context. */
+	CHECK_EQ(submit_pipe_buffers(&gu, 3, quarter, id10, 1), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 256u * 1024u);
+	CHECK_EQ(call_hdr(&gu, &cd, sizeof(cd)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), 0);
+	still_alive(&gu);
 	guest_free(&gu);
 }

@@ -217,6 +217,7 @@ static bool host_line(const char *prefix, char *line, size_t cap, unsigned ms)
 struct sample {
 	long long allocs, dma, backings, maps, pages;
 	unsigned dev_ctx, dev_res, dev_held;
+	unsigned long long dev_hostmem;     /* bytes charged to the device's budget */
 	uint64_t live_res, live_handles;
 	unsigned fds;
 	unsigned long rss_anon_kb, rss_shmem_kb, rss_kb;
@@ -312,9 +313,9 @@ static bool take_sample(struct vtp **mon, struct sample *s, bool settle)
 			return false;
 		if (sscanf(line,
 			   "virgo-host: live: %u clients, %lld allocs, %lld dma, %lld backings, %lld user maps, "
-			   "%lld guest pages used; device: %u contexts, %u resources, %u held",
+			   "%lld guest pages used; device: %u contexts, %u resources, %u held answers, %llu bytes",
 			   &s->clients, &s->allocs, &s->dma, &s->backings, &s->maps, &s->pages, &s->dev_ctx,
-			   &s->dev_res, &s->dev_held) != 9)
+			   &s->dev_res, &s->dev_held, &s->dev_hostmem) != 10)
 			return false;
 		if (!settle || s->clients == 1 || tries == 50)
 			break;
@@ -803,9 +804,10 @@ int main(int argc, char **argv)
 		end.allocs, end.dma, end.backings, end.maps, base.allocs, base.dma, base.backings, base.maps, cached);
 	verdict(end.pages - base.pages == cached, "guest_pages_back",
 		"%lld pages used (baseline %lld, the request cache %+lld)", end.pages, base.pages, cached);
-	verdict(end.dev_ctx == base.dev_ctx && end.dev_res == base.dev_res, "device_objects_back",
-		"%u contexts, %u resources on the device (baseline %u, %u)", end.dev_ctx, end.dev_res, base.dev_ctx,
-		base.dev_res);
+	verdict(end.dev_ctx == base.dev_ctx && end.dev_res == base.dev_res && end.dev_hostmem == base.dev_hostmem,
+		"device_objects_back",
+		"%u contexts, %u resources, %llu bytes of host memory charged on the device (baseline %u, %u, %llu)",
+		end.dev_ctx, end.dev_res, end.dev_hostmem, base.dev_ctx, base.dev_res, base.dev_hostmem);
 	verdict(end.fds == base.fds, "fds_back", "%u open (baseline %u)", end.fds, base.fds);
 	verdict(end.rss_anon_kb <= base.rss_anon_kb + RSS_SLACK_KB &&
 			(!mid.rss_anon_kb || last.rss_anon_kb <= mid.rss_anon_kb + RSS_LOAD_SLACK_KB),
