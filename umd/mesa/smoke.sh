@@ -4,8 +4,10 @@
 # smoke.sh: Mesa 22.3.6 with the virgo winsys, through virgo-host: builds it
 # (umd/mesa/build.sh linux), starts virgo-host on a private socket, checks
 # the GL version and renderer a core context reports, runs the piglit tests
-# of smoke-tests.txt (each passes through Debian's virpipe too), and counts
-# the host's clean shutdown. Ends with "N passed, N failed". `make check-mesa`.
+# of smoke-tests.txt (each passes through Debian's virpipe too), counts the
+# host's clean shutdown, and runs gl_oom.c against a second host with a
+# 64 MiB budget for the guest's resources. Ends with "N passed, N failed".
+# `make check-mesa`.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -24,12 +26,18 @@ HOST=$ROOT/build/native/host/virgo-host
 SOCK="${XDG_RUNTIME_DIR:-/tmp}/virgo-mesa-$$.sock"
 LOG=$ROOT/build/mesa-smoke
 mkdir -p "$LOG"
-rm -f "$LOG/host.out" # one left from the last run would say "ready" too soon
+SOCK_OOM="${XDG_RUNTIME_DIR:-/tmp}/virgo-mesa-oom-$$.sock"
+# Both hosts start before the environment below points EGL at our Mesa:
+# their virglrenderer renders on the system's.
+rm -f "$LOG/host.out" "$LOG/host-oom.out" # old ones would say "ready" too soon
 "$HOST" --socket "$SOCK" --ram 1024 >"$LOG/host.out" 2>"$LOG/host.err" &
 HOST_PID=$!
-trap 'kill -TERM $HOST_PID 2>/dev/null' EXIT
+# A second host whose guest may hold 64 MiB of resources (the end).
+"$HOST" --socket "$SOCK_OOM" --ram 256 --max-hostmem 64 >"$LOG/host-oom.out" 2>"$LOG/host-oom.err" &
+OOM_PID=$!
+trap 'kill -TERM $HOST_PID $OOM_PID 2>/dev/null' EXIT
 for _ in $(seq 1 300); do
-	grep -q "ready on" "$LOG/host.out" 2>/dev/null && break
+	grep -q "ready on" "$LOG/host.out" 2>/dev/null && grep -q "ready on" "$LOG/host-oom.out" 2>/dev/null && break
 	sleep 0.1
 done
 
@@ -67,7 +75,7 @@ run_list 0 >"$LOG/results.0" &
 w0=$!
 run_list 1 >"$LOG/results.1" &
 w1=$!
-wait $w0 $w1   # not a bare wait: virgo-host is a child of this shell too
+wait $w0 $w1   # not a bare wait: the virgo-hosts are children of this shell too
 cat "$LOG/results.0" "$LOG/results.1" >"$LOG/results.tsv"
 while IFS=$'\t' read -r name result; do
 	[ "$result" = pass ] && ok "piglit: $name" || bad "piglit: $name" "$result (log in $LOG)"
@@ -76,8 +84,28 @@ done < <(sort "$LOG/results.tsv")
 kill -TERM $HOST_PID
 wait $HOST_PID
 status=$?
-trap - EXIT
 tail -n 1 "$LOG/host.out"
 [ $status -eq 0 ] && ok host_shuts_down_clean || bad host_shuts_down_clean "exit status $status"
+
+# The host-memory budget as a program meets it: the second host refuses
+# a 65 MiB buffer, GL says GL_OUT_OF_MEMORY, and the context goes on
+# (umd/mesa/gl_oom.c).
+# shellcheck disable=SC2046 # pkg-config prints a list of flags
+if cc -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE umd/mesa/gl_oom.c -o "$LOG/gl-oom" \
+	$(pkg-config --cflags --libs egl opengl) 2>"$LOG/gl-oom.build"; then
+	if VIRGO_SOCKET=$SOCK_OOM timeout 60 "$LOG/gl-oom" 64 >"$LOG/gl-oom.log" 2>&1; then
+		ok gl_out_of_memory_past_the_host_budget
+	else
+		bad gl_out_of_memory_past_the_host_budget "$(tail -n 1 "$LOG/gl-oom.log")"
+	fi
+else
+	bad gl_oom_builds "$(head -n 3 "$LOG/gl-oom.build")"
+fi
+kill -TERM $OOM_PID
+wait $OOM_PID
+status=$?
+trap - EXIT
+[ $status -eq 0 ] && ok host_with_a_budget_shuts_down_clean ||
+	bad host_with_a_budget_shuts_down_clean "exit status $status"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
