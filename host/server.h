@@ -26,7 +26,9 @@ unsigned server_clients(struct server *s);
 /* Serves one already connected socket on the calling thread, as a
  * connection's thread would, until the client leaves (the fd stays open:
  * the caller closes it). -1 if no handle could be opened. For the
- * transport fuzzer, which has no time for a thread per input. */
+ * transport fuzzer, which has no time for a thread per input. Not while
+ * clients connect through the socket: the accept thread opens handles too,
+ * and the two would race. */
 int server_serve_fd(struct server *s, int fd, bool unix_sock);
 
 #endif

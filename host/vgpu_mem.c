@@ -84,8 +84,13 @@ static uint64_t at_least_1(uint32_t v)
 	return v ? v : 1;
 }
 
-uint64_t vgpu_mem_estimate(uint32_t target, uint32_t format, uint32_t width, uint32_t height, uint32_t depth,
-			   uint32_t array_size, uint32_t last_level, uint32_t nr_samples)
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+	return a + b < a ? UINT64_MAX : a + b;
+}
+
+static uint64_t storage(uint32_t target, uint32_t format, uint32_t width, uint32_t height, uint32_t depth,
+			uint32_t array_size, uint32_t last_level, uint32_t nr_samples)
 {
 	uint64_t n;
 
@@ -99,6 +104,16 @@ uint64_t vgpu_mem_estimate(uint32_t target, uint32_t format, uint32_t width, uin
 	n = mul_sat(n, texel_bytes(format));
 	/* A full mip chain adds at most as much again (1D: 1/2 + 1/4 + ...). */
 	return last_level ? mul_sat(n, 2) : n;
+}
+
+/* Plus what every resource costs besides its storage (the device's and
+ * virglrenderer's records, the GL object), so that a budget of bytes also
+ * bounds how many one-byte resources a guest can pile up. */
+uint64_t vgpu_mem_estimate(uint32_t target, uint32_t format, uint32_t width, uint32_t height, uint32_t depth,
+			   uint32_t array_size, uint32_t last_level, uint32_t nr_samples)
+{
+	return add_sat(storage(target, format, width, height, depth, array_size, last_level, nr_samples),
+		       VGPU_RES_OVERHEAD);
 }
 
 uint32_t vgpu_mem_charge(struct vgpu *g, uint64_t bytes)
@@ -131,7 +146,7 @@ uint32_t vgpu_mem_charge_stream(struct vgpu *g, struct vctx *x, const uint32_t *
 			const uint32_t *p = s + i;
 			uint64_t b = vgpu_mem_estimate(p[1], p[2], p[4], p[5], p[6], p[7], p[8], p[9]);
 
-			total = total + b < total ? UINT64_MAX : total + b;
+			total = add_sat(total, b);
 			n++;
 		}
 		if (ndw - i <= len)

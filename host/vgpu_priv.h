@@ -101,7 +101,9 @@ void vgpu_res_destroy(struct vgpu *g, struct vres *r);
 void vgpu_ctx_destroy(struct vgpu *g, struct vctx *x);
 
 /* vgpu_mem.c: the host-memory budget. Charges return 0 or
- * ERR_OUT_OF_MEMORY (and count the refusal). */
+ * ERR_OUT_OF_MEMORY (and count the refusal). A resource is charged its
+ * storage plus VGPU_RES_OVERHEAD. */
+#define VGPU_RES_OVERHEAD 4096u
 uint64_t vgpu_mem_estimate(uint32_t target, uint32_t format, uint32_t width, uint32_t height, uint32_t depth,
 			   uint32_t array_size, uint32_t last_level, uint32_t nr_samples);
 uint32_t vgpu_mem_charge(struct vgpu *g, uint64_t bytes);

@@ -475,6 +475,8 @@ TEST(reset_right_after_bad_rings_recovers)
 
 /* ---- the host-memory budget (host/vgpu_mem.c) ---- */
 
+#define OVH 4096u /* VGPU_RES_OVERHEAD: charged per resource besides its storage */
+
 static uint64_t hostmem(struct guest *gu)
 {
 	struct vgpu_stats st;
@@ -518,14 +520,14 @@ TEST(host_memory_budget_refuses_a_4g_buffer)
 	CHECK(st.hostmem_refused >= 1);
 	still_alive(&gu);
 	CHECK_EQ(create_buffer(&gu, 3, 65536), VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK_EQ(hostmem(&gu), 65536);
+	CHECK_EQ(hostmem(&gu), 65536 + OVH);
 	CHECK_EQ(unref(&gu, 3), VIRTIO_GPU_RESP_OK_NODATA);
 	CHECK_EQ(hostmem(&gu), 0);
 	guest_free(&gu);
 }
 
 /* Charges come back with unref and reset, and a full budget refuses
- * only what would pass it. 1 MiB: four 256x256 BGRA8 textures. */
+ * only what would pass it: room for four 256x256 BGRA8 textures. */
 TEST(host_memory_budget_is_given_back)
 {
 	struct guest gu;
@@ -536,22 +538,25 @@ TEST(host_memory_budget_is_given_back)
 						    .depth = 1, .array_size = 1, .last_level = 7 };
 	struct vgpu_stats st;
 
-	guest_new_cfg(&gu, 0, 1u << 20);
+	const uint64_t tex = 256u * 1024u + OVH, budget = 4 * tex;
+
+	guest_new_cfg(&gu, 0, budget);
 	for (uint32_t id = 1; id <= 4; id++) {
 		c2.resource_id = id;
 		CHECK_EQ(call_hdr(&gu, &c2, sizeof(c2)), VIRTIO_GPU_RESP_OK_NODATA);
-		CHECK_EQ(hostmem(&gu), id * 256u * 1024u);
+		CHECK_EQ(hostmem(&gu), id * tex);
 	}
 	c2.resource_id = 5;
 	CHECK_EQ(call_hdr(&gu, &c2, sizeof(c2)), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
 	CHECK_EQ(create_buffer(&gu, 6, 1), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
 	CHECK_EQ(unref(&gu, 2), VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK_EQ(hostmem(&gu), 3u * 256u * 1024u);
+	CHECK_EQ(hostmem(&gu), 3 * tex);
 	/* 128x128x4 with a mip chain: charged twice its base level. */
 	CHECK_EQ(call_hdr(&gu, &c3, sizeof(c3)), VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK_EQ(hostmem(&gu), 3u * 256u * 1024u + 128u * 1024u);
-	CHECK_EQ(create_buffer(&gu, 6, 128u * 1024u), VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK_EQ(hostmem(&gu), 1u << 20);
+	CHECK_EQ(hostmem(&gu), 3 * tex + 128u * 1024u + OVH);
+	/* A buffer that fills the budget to the byte. */
+	CHECK_EQ(create_buffer(&gu, 6, (uint32_t)(tex - 128u * 1024u - 2 * OVH)), VIRTIO_GPU_RESP_OK_NODATA);
+	CHECK_EQ(hostmem(&gu), budget);
 	CHECK_EQ(create_buffer(&gu, 7, 1), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
 	vgpu_get_stats(gu.g, &st);
 	CHECK_EQ(st.resources, 5);
@@ -599,7 +604,7 @@ TEST(host_memory_budget_covers_submitted_pipe_resources)
 						      .resource_id = 11, .blob_mem = VIRTIO_GPU_BLOB_MEM_HOST3D,
 						      .blob_flags = VIRTIO_GPU_BLOB_FLAG_USE_MAPPABLE, .blob_id = 9,
 						      .size = 512u * 1024u };
-	const uint32_t too_much[2] = { 768u * 1024u, 512u * 1024u }, ids[2] = { 7, 8 };
+	const uint32_t too_much[2] = { 768u * 1024u, 256u * 1024u }, ids[2] = { 7, 8 };
 	const uint32_t half[1] = { 512u * 1024u }, id9[1] = { 9 }, quarter[1] = { 256u * 1024u }, id10[1] = { 10 };
 
 	guest_new_cfg(&gu,
@@ -614,16 +619,16 @@ TEST(host_memory_budget_covers_submitted_pipe_resources)
 	CHECK_EQ(call_hdr(&gu, &cb, sizeof(cb)), VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 	/* One that fits is charged to the context, then to the blob. */
 	CHECK_EQ(submit_pipe_buffers(&gu, 3, half, id9, 1), VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK_EQ(hostmem(&gu), 512u * 1024u);
+	CHECK_EQ(hostmem(&gu), 512u * 1024u + OVH);
 	cb.blob_id = 9;
 	CHECK_EQ(call_hdr(&gu, &cb, sizeof(cb)), VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK_EQ(hostmem(&gu), 512u * 1024u);
+	CHECK_EQ(hostmem(&gu), 512u * 1024u + OVH);
 	CHECK_EQ(create_buffer(&gu, 12, 768u * 1024u), VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY);
 	CHECK_EQ(unref(&gu, 11), VIRTIO_GPU_RESP_OK_NODATA);
 	CHECK_EQ(hostmem(&gu), 0);
 	/* One no blob takes goes back with its context. */
 	CHECK_EQ(submit_pipe_buffers(&gu, 3, quarter, id10, 1), VIRTIO_GPU_RESP_OK_NODATA);
-	CHECK_EQ(hostmem(&gu), 256u * 1024u);
+	CHECK_EQ(hostmem(&gu), 256u * 1024u + OVH);
 	CHECK_EQ(call_hdr(&gu, &cd, sizeof(cd)), VIRTIO_GPU_RESP_OK_NODATA);
 	CHECK_EQ(hostmem(&gu), 0);
 	still_alive(&gu);
