@@ -74,6 +74,10 @@ void virgl_renderer_cleanup(void *cookie)
 	memset(&S, 0, sizeof(S));
 }
 
+void virgl_renderer_force_ctx_0(void)
+{
+}
+
 void virgl_renderer_poll(void)
 {
 	if (S.fence_pending && S.cb && S.cb->write_fence) {
