@@ -188,6 +188,8 @@ fail:
 #define VCMD_BUSY_WAIT_FLAG_WAIT   1u
 
 static int vt_fd = -1;
+/* Why the last vtest exchange failed, for the message the harness logs. */
+static char vt_why[96];
 
 static int vt_write(const void *buf, size_t len)
 {
@@ -198,8 +200,10 @@ static int vt_write(const void *buf, size_t len)
 
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			snprintf(vt_why, sizeof(vt_why), "send: %s", w < 0 ? strerror(errno) : "nothing sent");
 			return -1;
+		}
 		p += w;
 		len -= (size_t)w;
 	}
@@ -215,13 +219,17 @@ static int vt_read(void *buf, size_t len)
 		ssize_t r;
 
 		/* Bounded: a server that stops answering ends the run. */
-		if (poll(&pf, 1, 30000) != 1)
+		if (poll(&pf, 1, 30000) != 1) {
+			snprintf(vt_why, sizeof(vt_why), "no answer in 30 s");
 			return -1;
+		}
 		r = read(vt_fd, p, len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r <= 0) {
+			snprintf(vt_why, sizeof(vt_why), "read: %s", r < 0 ? strerror(errno) : "the server closed the connection");
 			return -1;
+		}
 		p += r;
 		len -= (size_t)r;
 	}
@@ -241,8 +249,12 @@ static int vt_reply(uint32_t cmd, uint32_t len_is_bytes_plus_one, uint32_t *firs
 	static uint8_t sink[65536];
 	uint32_t hdr[2], bytes;
 
-	if (vt_read(hdr, sizeof(hdr)) || hdr[1] != cmd)
+	if (vt_read(hdr, sizeof(hdr)))
 		return -1;
+	if (hdr[1] != cmd) {
+		snprintf(vt_why, sizeof(vt_why), "reply to command %u, expected %u", hdr[1], cmd);
+		return -1;
+	}
 	bytes = len_is_bytes_plus_one ? hdr[0] - 1 : hdr[0] * 4u;
 	if (bytes > sizeof(sink) || vt_read(sink, bytes))
 		return -1;
@@ -264,16 +276,21 @@ static int vt_start(const char *path)
 		return -1;
 	strcpy(un.sun_path, path);
 	vt_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (vt_fd < 0 || connect(vt_fd, (struct sockaddr *)&un, sizeof(un)))
+	if (vt_fd < 0 || connect(vt_fd, (struct sockaddr *)&un, sizeof(un))) {
+		snprintf(vt_why, sizeof(vt_why), "connect: %s", strerror(errno));
 		return -1;
+	}
 	/* CREATE_RENDERER's length counts bytes, unlike every other command. */
 	if (vt_cmd(sizeof(name), VCMD_CREATE_RENDERER, name, sizeof(name)) ||
 	    vt_cmd(0, VCMD_PING_PROTOCOL_VERSION, NULL, 0) ||
 	    vt_cmd(2, VCMD_RESOURCE_BUSY_WAIT, busy, sizeof(busy)) ||
 	    vt_reply(VCMD_PING_PROTOCOL_VERSION, 0, NULL) || vt_reply(VCMD_RESOURCE_BUSY_WAIT, 0, NULL) ||
 	    vt_cmd(1, VCMD_PROTOCOL_VERSION, &want, 4) || vt_reply(VCMD_PROTOCOL_VERSION, 0, &version) ||
-	    version != 2)
+	    version != 2) {
+		if (!vt_why[0])
+			snprintf(vt_why, sizeof(vt_why), "protocol version %u, expected 2", version);
 		return -1;
+	}
 	/* GET_CAPS2's reply says command 2; both lengths are bytes + 1. */
 	return vt_cmd(0, VCMD_GET_CAPS2, NULL, 0) || vt_cmd(0, VCMD_GET_CAPS, NULL, 0) ||
 			       vt_reply(2, 1, NULL) || vt_reply(VCMD_GET_CAPS, 1, NULL) ?
@@ -305,7 +322,7 @@ int bench_vtest_main(int argc, char **argv)
 		return 2;
 	}
 	if (vt_start(sock)) {
-		fprintf(stderr, "virgo-bench: vtest handshake with %s failed\n", sock);
+		fprintf(stderr, "virgo-bench: vtest handshake with %s failed (%s)\n", sock, vt_why);
 		return 1;
 	}
 	lat = calloc(n, sizeof(*lat));
