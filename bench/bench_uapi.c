@@ -256,7 +256,11 @@ static int vt_reply(uint32_t cmd, uint32_t len_is_bytes_plus_one, uint32_t *firs
 		return -1;
 	}
 	bytes = len_is_bytes_plus_one ? hdr[0] - 1 : hdr[0] * 4u;
-	if (bytes > sizeof(sink) || vt_read(sink, bytes))
+	if (bytes > sizeof(sink)) {
+		snprintf(vt_why, sizeof(vt_why), "a reply of %u bytes", bytes);
+		return -1;
+	}
+	if (vt_read(sink, bytes))
 		return -1;
 	if (first && bytes >= 4)
 		memcpy(first, sink, 4);
