@@ -7,6 +7,8 @@
 #   make / make build   native build in build/native
 #   make check          every test suite (scripts/check.sh), ends "N passed, N failed"
 #   make check-unit     unit tests under ASan/UBSan (build/asan)
+#   make check-uapi     the uAPI's encodings and the Linux transport (build/asan)
+#   make check-layout   kmd/core without call circles, no OS headers, no borrowed files
 #   make check-win      the Windows kernel driver cross-built with MinGW-w64 (build/win64) and checked
 #   make dist           the Windows driver package in build/dist/
 #   make check-mesa     Mesa with the virgo winsys through virgo-host (builds it: make mesa-linux)
@@ -54,7 +56,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-win check-scenarios check-host check-qemu check-mesa piglit-parity bench bench-smoke soak soak-smoke mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
+.PHONY: all build setup native asan win64 check check-unit check-uapi check-layout check-win check-scenarios check-host check-qemu check-mesa piglit-parity bench bench-smoke soak soak-smoke mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
 
 all: build
 
@@ -82,6 +84,16 @@ check-unit: asan
 	@test -x $(UNIT_TESTS) || { echo "check-unit: $(UNIT_TESTS) was not built (tests/unit/meson.build must build 'unit-tests')" >&2; exit 1; }
 	$(UNIT_TESTS)
 
+# The uAPI's encodings and the Linux transport against a scripted peer,
+# under ASan/UBSan.
+check-uapi: asan
+	$(ASAN)/tests/uapi/uapi-tests
+
+# The layout the architecture promises: no call circle between kmd/core's
+# files, no OS header in kmd/core, no component building another's files.
+check-layout: native
+	@/usr/bin/python3 tests/layout/check.py $(NATIVE)
+
 # The scenario suite on the embedded host, both under ASan/UBSan.
 check-scenarios: asan
 	$(ASAN)/tests/scenarios/run-host $(ASAN)/host/virgo-host
@@ -98,7 +110,7 @@ check-qemu: native
 
 # The Windows kernel driver: PE, imports, signature, catalog, INF, request
 # decoding, exception handling (some under Wine).
-check-win: win64 native mesa-win64
+check-win: win64 native asan mesa-win64
 	@bash tests/win/check.sh $(WIN64)
 
 # Fuzzers (tests/fuzz, libFuzzer + ASan/UBSan): the core's uAPI against the
@@ -155,7 +167,7 @@ mesa-win64: setup
 # Windows programs under Wine on those DLLs, through TCP to virgo-host: the
 # transport (tests/wine/vtp) and WGL programs with pixel checks, SwapBuffers,
 # a resize and a screenshot of the presented frame (tests/wine/gl).
-check-wine: native mesa-win64
+check-wine: native win64 mesa-win64
 	@bash scripts/check-wine.sh
 
 # The Windows driver package: build/dist/virgo-win64/ and its zip.

@@ -118,7 +118,7 @@ int bench_uapi_main(int argc, char **argv)
 		snprintf(spec, sizeof(spec), "unix:%s", sock);
 	r = vtp_open(sock ? spec : NULL, &t);
 	if (r) {
-		fprintf(stderr, "virgo-bench: cannot reach virgo-host: %s\n", vtp_strerror(r));
+		fprintf(stderr, "virgo-bench: cannot reach virgo-host: %s\n", virgo_strerror(r));
 		return 1;
 	}
 	if (!n) {
@@ -168,7 +168,7 @@ int bench_uapi_main(int argc, char **argv)
 	vtp_close(t);
 	return 0;
 fail:
-	fprintf(stderr, "virgo-bench: uapi request failed: %s\n", vtp_strerror(r));
+	fprintf(stderr, "virgo-bench: uapi request failed: %s\n", virgo_strerror(r));
 	free(lat);
 	vtp_close(t);
 	return 1;

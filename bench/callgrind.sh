@@ -12,7 +12,8 @@
 #   bench/callgrind.sh [WORKLOAD [FRAMES]]     default: draw 5
 #
 # Needs valgrind, the same namespace rights as bench/run.py for the
-# virpipe side, build/bench/virgo-bench, virgo-host and build/mesa-linux.
+# virpipe side, build/native/bench/virgo-bench and virgo-host (make build)
+# and build/mesa-linux.
 # Writes build/bench/callgrind/{summary.txt,*.out}. Takes a few minutes:
 # everything runs 20 to 100 times slower under valgrind.
 set -euo pipefail
@@ -21,11 +22,11 @@ ROOT=$PWD
 WL=${1:-draw}
 FRAMES=${2:-5}
 OUT=$ROOT/build/bench/callgrind
-BENCH=$ROOT/build/bench/virgo-bench
+BENCH=$ROOT/build/native/bench/virgo-bench
 HOST=$ROOT/build/native/host/virgo-host
 mkdir -p "$OUT"
 rm -f "$OUT"/*.out "$OUT"/*.log
-bash bench/build.sh
+make --no-print-directory build >/dev/null
 TMP=$(mktemp -d)
 PIDS=()
 cleanup() {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """bench/run.py: virgo against its anchors, in one run.
 
-Three paths run the same client (build/bench/virgo-bench):
+Three paths run the same client (build/native/bench/virgo-bench):
   virgo    our Mesa (build/mesa-linux) -> virgo winsys -> virgo-host
   virpipe  Debian's Mesa, GALLIUM_DRIVER=virpipe -> virgl_test_server (the peer:
            the same virglrenderer behind another transport)
@@ -39,7 +39,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH_BIN = os.path.join(ROOT, "build/bench/virgo-bench")
+BENCH_BIN = os.path.join(ROOT, "build/native/bench/virgo-bench")  # bench/meson.build
 HOST_BIN = os.path.join(ROOT, "build/native/host/virgo-host")
 MESA_ENV = os.path.join(ROOT, "build/mesa-linux/env.sh")
 
@@ -615,12 +615,7 @@ def main():
     res = {"smoke": smoke, "date": time.strftime("%Y-%m-%d %H:%M %Z"), "load_start": os.getloadavg(),
            "machine": machine_info(), "config": {"runs": runs, "order": PATHS}, "workloads": {}}
 
-    if subprocess.run(["bash", os.path.join(ROOT, "bench/build.sh")]).returncode != 0:
-        steps.bad("build virgo-bench")
-        print(f"{steps.passed} passed, {steps.failed} failed")
-        return 1
-    steps.ok("build virgo-bench")
-    for need, how in ((HOST_BIN, "make build"), (MESA_ENV, "make mesa-linux")):
+    for need, how in ((BENCH_BIN, "make build"), (HOST_BIN, "make build"), (MESA_ENV, "make mesa-linux")):
         if not os.path.exists(need):
             steps.bad("prerequisites", f"{os.path.relpath(need, ROOT)} is missing: run {how}")
             print(f"{steps.passed} passed, {steps.failed} failed")

@@ -17,7 +17,7 @@
 
 static int fail(const char *what, int err)
 {
-	fprintf(stderr, "virgo-demo: %s: %s\n", what, vtp_strerror(err));
+	fprintf(stderr, "virgo-demo: %s: %s\n", what, virgo_strerror(err));
 	return 1;
 }
 

@@ -146,7 +146,7 @@ void machine_stop(struct machine *m)
 	pthread_mutex_destroy(&m->irq_lock);
 }
 
-void machine_counts(struct machine *m, struct os_counts *out)
+void machine_counts(struct machine *m, struct posix_counts *out)
 {
 	*out = m->os.n;
 }

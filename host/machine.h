@@ -11,6 +11,7 @@
 #include <virgo/uapi.h>
 
 #include "core.h"
+#include "os_posix.h"
 #include "ram.h"
 #include "vgpu.h"
 
@@ -30,17 +31,12 @@ struct os_caller {
 	struct host_map *last_map;
 };
 
-struct os_counts {
-	int64_t allocs, dma, pages, mmio, spins, mutexes, waitqs, maps;
-	int64_t violations;
-};
-
 struct os_dev {
 	struct ram *ram;
 	struct vpci *pci;
 	unsigned msix;
 	pthread_mutex_t lock;
-	struct os_counts n;
+	struct posix_counts n;
 };
 
 struct machine_config {
@@ -70,6 +66,6 @@ struct machine {
 int machine_start(struct machine *m, const struct machine_config *cfg);
 void machine_stop(struct machine *m);
 /* Counts of live OS objects and rule violations, for leak checks. */
-void machine_counts(struct machine *m, struct os_counts *out);
+void machine_counts(struct machine *m, struct posix_counts *out);
 
 #endif

@@ -45,7 +45,7 @@ static void usage(FILE *f)
  * system first, so that the process's RSS shows what is in use. */
 static void print_live(struct machine *m, struct server *srv)
 {
-	const struct os_counts *n = &m->os.n; /* counted atomically (os_host.c) */
+	const struct posix_counts *n = &m->os.n; /* counted atomically (os_host.c) */
 	struct vgpu_stats vs;
 
 	malloc_trim(0);
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 	struct machine m;
 	struct server *srv;
 	struct vgpu_stats vs;
-	struct os_counts n;
+	struct posix_counts n;
 	char sock[256] = "";
 	sigset_t sigs;
 	int opt, sig, ret, leaks;

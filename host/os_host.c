@@ -18,21 +18,13 @@
 #include "os_posix.h"
 #include "vpci.h"
 
-/* The rule checks and the synchronisation live in kmd/posix/os_posix.c. */
+/* Pool memory, the rule checks and the synchronisation live in
+ * kmd/posix/os_posix.c. */
 #define must_be_request posix_must_be_request
 
-static void count(struct os_dev *os, int64_t *field, int delta)
+struct posix_counts *posix_counts(struct os_dev *os)
 {
-	__atomic_add_fetch(field, delta, __ATOMIC_RELAXED);
-	(void)os;
-}
-
-void posix_count(struct os_dev *os, enum posix_kind kind, int delta)
-{
-	int64_t *f[] = { [POSIX_SPIN] = &os->n.spins, [POSIX_MUTEX] = &os->n.mutexes,
-			 [POSIX_WAITQ] = &os->n.waitqs, [POSIX_VIOLATION] = &os->n.violations };
-
-	count(os, f[kind], delta);
+	return &os->n;
 }
 
 void os_log(struct os_dev *os, enum os_log_level level, const char *fmt, ...)
@@ -45,27 +37,6 @@ void os_log(struct os_dev *os, enum os_log_level level, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	hlog((int)level, "kmd: %s", line);
-}
-
-void *os_alloc(struct os_dev *os, size_t size, unsigned flags)
-{
-	void *p;
-
-	(void)flags;
-	must_be_request(os, "os_alloc");
-	p = calloc(1, size ? size : 1);
-	if (p)
-		count(os, &os->n.allocs, 1);
-	return p;
-}
-
-void os_free(struct os_dev *os, void *p)
-{
-	if (!p)
-		return;
-	must_be_request(os, "os_free");
-	free(p);
-	count(os, &os->n.allocs, -1);
 }
 
 int os_dma_alloc(struct os_dev *os, size_t size, struct os_dma *out)
@@ -82,7 +53,7 @@ int os_dma_alloc(struct os_dev *os, size_t size, struct os_dma *out)
 	out->size = runs[0].len;
 	out->va = ram_ptr(os->ram, out->bus, out->size);
 	out->priv = runs;
-	count(os, &os->n.dma, 1);
+	posix_count(&os->n.dma, 1);
 	return 0;
 }
 
@@ -92,7 +63,7 @@ void os_dma_free(struct os_dev *os, struct os_dma *dma)
 	ram_free(os->ram, dma->priv, 1);
 	free(dma->priv);
 	*dma = (struct os_dma){ 0 };
-	count(os, &os->n.dma, -1);
+	posix_count(&os->n.dma, -1);
 }
 
 int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out)
@@ -118,7 +89,7 @@ int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out)
 	out->nsg = n;
 	out->sg = (struct os_sg *)(void *)runs;
 	out->priv = runs;
-	count(os, &os->n.pages, 1);
+	posix_count(&os->n.pages, 1);
 	return 0;
 }
 
@@ -128,7 +99,7 @@ void os_pages_free(struct os_dev *os, struct os_pages *pages)
 	ram_free(os->ram, pages->priv, pages->nsg);
 	free(pages->priv);
 	*pages = (struct os_pages){ 0 };
-	count(os, &os->n.pages, -1);
+	posix_count(&os->n.pages, -1);
 }
 
 int os_pci_cfg_read(struct os_dev *os, uint32_t offset, void *buf, uint32_t len)
@@ -144,23 +115,15 @@ struct os_mmio {
 
 int os_mmio_map(struct os_dev *os, uint8_t bar, uint64_t offset, uint64_t len, struct os_mmio **out)
 {
-	struct os_mmio *m;
-
 	if (bar != VPCI_BAR || offset > VPCI_BAR_SIZE || len > VPCI_BAR_SIZE - offset)
 		return -VIRGO_EINVAL;
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -VIRGO_ENOMEM;
-	*m = (struct os_mmio){ os, (uint32_t)offset, (uint32_t)len };
-	count(os, &os->n.mmio, 1);
-	*out = m;
-	return 0;
+	return posix_mmio_new(os, &(struct os_mmio){ os, (uint32_t)offset, (uint32_t)len }, sizeof(struct os_mmio),
+			      (void **)out);
 }
 
 void os_mmio_unmap(struct os_dev *os, struct os_mmio *m)
 {
-	free(m);
-	count(os, &os->n.mmio, -1);
+	posix_mmio_free(os, m);
 }
 
 static uint32_t mmio_rd(struct os_mmio *m, uint32_t off, unsigned w)

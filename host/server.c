@@ -16,9 +16,7 @@
 #include <unistd.h>
 
 #include "log.h"
-
-#define MAX_OUT (VIRGO_MAX_CAPSET_SIZE > VIRGO_WIRE_MAP_OUT ? VIRGO_MAX_CAPSET_SIZE : VIRGO_WIRE_MAP_OUT)
-#define MAX_ARGS 64u
+#include "wire.h"
 
 struct map_rec {
 	uint32_t handle;
@@ -151,19 +149,18 @@ static int keep_map(struct conn *c, uint32_t handle, const struct host_map *m)
 static int serve_one(struct conn *c)
 {
 	struct virgo_wire_req req;
-	struct virgo_wire_resp resp = { .magic = VIRGO_WIRE_MAGIC, .version = VIRGO_UAPI_VERSION };
-	uint8_t args[MAX_ARGS];
+	struct virgo_wire_resp resp;
+	uint8_t args[VIRGO_WIRE_MAX_ARGS];
 	uint8_t *in = NULL, *out = NULL;
 	struct os_caller caller = { 0 };
 	uint8_t *reply = NULL;
-	int pass_fd = -1, ret;
+	int pass_fd = -1, ret, status;
 	uint32_t handle = 0;
 
 	ret = read_full(c->fd, &req, sizeof(req));
 	if (ret)
 		return ret;
-	if (req.magic != VIRGO_WIRE_MAGIC || req.version != VIRGO_UAPI_VERSION || req.arg_size > MAX_ARGS ||
-	    req.in_size > VIRGO_WIRE_MAX_DATA || req.out_size > MAX_OUT) {
+	if (wire_req_check(&req)) {
 		/* The stream cannot be trusted to be in step any more. */
 		hlog(HLOG_WARN, "client %d: bad request header (magic %#x version %u op %u sizes %u/%u/%u)", c->fd,
 		     req.magic, req.version, req.op, req.arg_size, req.in_size, req.out_size);
@@ -184,39 +181,28 @@ static int serve_one(struct conn *c)
 	caller = (struct os_caller){ .in = in, .in_len = req.in_size, .out = out, .out_cap = req.out_size };
 	if (req.arg_size >= 4)
 		memcpy(&handle, args, 4);
-	resp.status = core_ioctl(c->file, &caller, req.op, args, req.arg_size);
-	if (resp.status == 0 && req.op == VIRGO_OP_MAP) {
+	status = core_ioctl(c->file, &caller, req.op, args, req.arg_size);
+	if (status == 0 && req.op == VIRGO_OP_MAP) {
 		struct map_rec *rec;
-		struct virgo_wire_map wm = { .object_size = c->srv->m->ram.size };
-		uint32_t need;
+		struct ram *ram = &c->srv->m->ram;
 
 		if (caller.last_map && keep_map(c, handle, caller.last_map))
-			resp.status = -VIRGO_ENOMEM;
+			status = -VIRGO_ENOMEM;
 		rec = find_map(c, handle);
-		if (!resp.status && !rec)
-			resp.status = -VIRGO_EPROTO;
-		if (!resp.status) {
-			wm.nruns = rec->runs->nruns;
-			wm.path_len = c->unix_sock ? 0 : (uint32_t)strlen(c->srv->m->ram.path);
-			need = (uint32_t)(sizeof(wm) + sizeof(rec->runs->runs[0]) * wm.nruns + wm.path_len);
-			if (need > req.out_size) {
-				resp.status = -VIRGO_E2BIG;
-			} else {
-				memcpy(out, &wm, sizeof(wm));
-				memcpy(out + sizeof(wm), rec->runs->runs, sizeof(rec->runs->runs[0]) * wm.nruns);
-				memcpy(out + need - wm.path_len, c->srv->m->ram.path, wm.path_len);
-				caller.out_len = need;
-				if (c->unix_sock)
-					pass_fd = c->srv->m->ram.fd;
-			}
-		}
+		if (!status && !rec)
+			status = -VIRGO_EPROTO;
+		/* UNIX clients get the guest-RAM fd with the reply; TCP ones
+		 * (Wine) the file's name. */
+		if (!status)
+			status = wire_map_encode(out, req.out_size, rec->runs->runs, rec->runs->nruns, ram->size,
+						 ram->path, c->unix_sock ? 0 : (uint32_t)strlen(ram->path),
+						 &caller.out_len);
+		if (!status && c->unix_sock)
+			pass_fd = ram->fd;
 	}
-	if (resp.status == 0 && (req.op == VIRGO_OP_UNMAP || req.op == VIRGO_OP_RESOURCE_CLOSE))
+	if (status == 0 && (req.op == VIRGO_OP_UNMAP || req.op == VIRGO_OP_RESOURCE_CLOSE))
 		drop_map(c, handle);
-	resp.op = req.op;
-	resp.seq = req.seq;
-	resp.arg_size = req.arg_size;
-	resp.out_size = caller.out_len;
+	resp = wire_resp_for(&req, status, caller.out_len);
 	reply = malloc(sizeof(resp) + req.arg_size + caller.out_len);
 	if (!reply) {
 		ret = -ENOMEM;
@@ -496,7 +482,11 @@ unsigned server_clients(struct server *s)
 {
 	unsigned n;
 
+	/* Connections whose client left wait for the next accept to be
+	 * reaped: reaped here too, so that neither they nor their fds count
+	 * (a soak's baseline taken before the next accept saw one too many). */
 	pthread_mutex_lock(&s->lock);
+	reap_conns(s, false);
 	n = s->nconns;
 	pthread_mutex_unlock(&s->lock);
 	return n;

@@ -22,6 +22,7 @@ int server_tcp_port(struct server *s);
 /* Stops accepting, disconnects every client (closing its handle) and
  * frees the server. */
 void server_stop(struct server *s);
+/* Connected clients; those that left are reaped first. */
 unsigned server_clients(struct server *s);
 /* Serves one already connected socket on the calling thread, as a
  * connection's thread would, until the client leaves (the fd stays open:

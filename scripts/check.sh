@@ -18,6 +18,8 @@ export PATH="/usr/bin:/bin:$PATH"   # Debian's meson and python3 first
 # (empty: always runs). A new suite adds one line here and its make target.
 SUITES=(
 	"unit|check-unit|"
+	"uapi|check-uapi|"
+	"layout|check-layout|"
 	"win|check-win|"
 	"host|check-host|tests/host/meson.build"
 	"scenarios|check-scenarios|tests/scenarios/meson.build"

@@ -48,7 +48,7 @@ CC=${FUZZ_CC:-clang}
 JOBS=$(nproc 2>/dev/null || echo 2)
 CFLAGS=(-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer -Wall -Wextra -Werror
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-	-Iinclude -Ikmd/core -Ikmd/posix -Ihost -Itests/unit -Itests/fuzz)
+	-Iinclude -Ikmd/core -Ikmd/posix -Iuapi -Ihost -Itests/unit -Itests/fuzz)
 COV=-fsanitize=fuzzer-no-link
 LDFLAGS=(-fsanitize=fuzzer,address,undefined)
 VIRGL_CFLAGS=$(pkg-config --cflags virglrenderer 2>/dev/null || echo -I/usr/include/virgl)
@@ -62,6 +62,8 @@ FAKE=(tests/unit/fake_os.c tests/unit/fake_sync.c tests/unit/fake_user.c tests/u
       tests/unit/fake_pci.c tests/unit/fake_dev.c tests/unit/fake_vq.c tests/unit/fake_gpu.c tests/unit/fake_res.c)
 DEV=(host/ram.c host/vpci.c host/vqdev.c host/vgpu.c host/vgpu_cmd.c host/vgpu_mem.c)
 HOST=(host/os_host.c host/machine.c kmd/posix/os_posix.c host/log.c)
+# The socket encoding's server side (host/server.c decodes with it)
+WIRE=(uapi/wire_server.c)
 
 # Objects live in obj/cov (instrumented for coverage) or obj/plain.
 obj_of() { local s=${2//\//_}; echo "$OBJ/$1/${s%.c}.o"; }
@@ -71,7 +73,7 @@ obj_of() { local s=${2//\//_}; echo "$OBJ/$1/${s%.c}.o"; }
 compile() {
 	local mode=$1 jobs=() s o newest flags
 	shift
-	newest=$(ls -t include/virgo/*.h kmd/core/*.h kmd/posix/*.h host/*.h tests/unit/*.h tests/fuzz/*.h 2>/dev/null | head -1)
+	newest=$(ls -t include/virgo/*.h kmd/core/*.h kmd/posix/*.h host/*.h uapi/*.h tests/unit/*.h tests/fuzz/*.h 2>/dev/null | head -1)
 	for s in "$@"; do
 		o=$(obj_of "$mode" "$s")
 		if [ ! -f "$o" ] || [ "$s" -nt "$o" ] || [ "$newest" -nt "$o" ]; then
@@ -116,10 +118,10 @@ for f in "${FUZZERS[@]}"; do
 		$VIRGL_LIBS -lpthread || build_ok=0 ;;
 	fuzz_transport)
 		if [ "${FUZZ_TRANSPORT_VIRGL:-stub}" = real ]; then
-			build fuzz_transport "${CORE[*]} host/server.c tests/fuzz/fuzz_transport.c" \
+			build fuzz_transport "${CORE[*]} host/server.c ${WIRE[*]} tests/fuzz/fuzz_transport.c" \
 				"${DEV[*]} ${HOST[*]}" $VIRGL_LIBS -lpthread || build_ok=0
 		else
-			build fuzz_transport "${CORE[*]} host/server.c tests/fuzz/fuzz_transport.c" \
+			build fuzz_transport "${CORE[*]} host/server.c ${WIRE[*]} tests/fuzz/fuzz_transport.c" \
 				"${DEV[*]} ${HOST[*]} tests/fuzz/stub_virgl.c" -lpthread || build_ok=0
 		fi ;;
 	*) echo "fuzz.sh: unknown fuzzer $f"; build_ok=0 ;;

@@ -18,88 +18,6 @@ static int new_nodata(struct gpu_dev *dev, uint32_t len, uint32_t type, uint32_t
 	return ret;
 }
 
-/* Sends r, waits, and frees it unless the device still holds it. */
-static int call(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect)
-{
-	int ret = gpu_send(dev, r, false, false, NULL);
-
-	if (ret) {
-		gpu_req_free(dev, r);
-		return ret;
-	}
-	ret = gpu_wait_req(dev, r, expect);
-	if (r->state != REQ_ABANDONED)
-		gpu_req_free(dev, r);
-	return ret;
-}
-
-int cmd_get_capset_info(struct gpu_dev *dev, uint32_t index, struct gpu_capset *c)
-{
-	struct virtio_gpu_get_capset_info *cmd;
-	struct virtio_gpu_resp_capset_info *resp;
-	struct gpu_req *r;
-	int ret = gpu_req_new(dev, sizeof(*cmd), sizeof(*resp), 0, &r);
-
-	if (ret)
-		return ret;
-	cmd = gpu_req_cmd(r);
-	hdr_init(&cmd->hdr, VIRTIO_GPU_CMD_GET_CAPSET_INFO, 0);
-	cmd->capset_index = index;
-	ret = gpu_send(dev, r, false, false, NULL);
-	if (ret) {
-		gpu_req_free(dev, r);
-		return ret;
-	}
-	ret = gpu_wait_req(dev, r, VIRTIO_GPU_RESP_OK_CAPSET_INFO);
-	if (r->state == REQ_ABANDONED)
-		return ret;
-	if (!ret && r->resp_got < sizeof(*resp))
-		ret = -VIRGO_EPROTO;
-	if (!ret) {
-		resp = gpu_req_resp(r);
-		c->id = resp->capset_id;
-		c->max_version = resp->capset_max_version;
-		c->size = resp->capset_max_size;
-	}
-	gpu_req_free(dev, r);
-	return ret;
-}
-
-int cmd_get_capset(struct gpu_dev *dev, struct gpu_capset *c)
-{
-	struct virtio_gpu_get_capset *cmd;
-	struct gpu_req *r;
-	uint32_t resp_len = (uint32_t)sizeof(struct virtio_gpu_resp_capset) + c->size;
-	int ret = gpu_req_new(dev, sizeof(*cmd), resp_len, 0, &r);
-
-	if (ret)
-		return ret;
-	cmd = gpu_req_cmd(r);
-	hdr_init(&cmd->hdr, VIRTIO_GPU_CMD_GET_CAPSET, 0);
-	cmd->capset_id = c->id;
-	cmd->capset_version = c->max_version;
-	ret = gpu_send(dev, r, false, false, NULL);
-	if (ret) {
-		gpu_req_free(dev, r);
-		return ret;
-	}
-	ret = gpu_wait_req(dev, r, VIRTIO_GPU_RESP_OK_CAPSET);
-	if (r->state == REQ_ABANDONED)
-		return ret;
-	if (!ret && r->resp_got < resp_len)
-		ret = -VIRGO_EPROTO;
-	if (!ret) {
-		c->data = os_alloc(dev->os, c->size, OS_MEM_PAGED);
-		if (!c->data)
-			ret = -VIRGO_ENOMEM;
-		else
-			__builtin_memcpy(c->data, ((struct virtio_gpu_resp_capset *)gpu_req_resp(r))->capset_data,
-					 c->size);
-	}
-	gpu_req_free(dev, r);
-	return ret;
-}
-
 static int call_copy(struct gpu_dev *dev, uint32_t type, uint32_t extra_word, uint32_t expect, void *out,
 		     uint32_t out_len)
 {
@@ -113,13 +31,8 @@ static int call_copy(struct gpu_dev *dev, uint32_t type, uint32_t extra_word, ui
 	hdr_init(gpu_req_cmd(r), type, 0);
 	if (type == VIRTIO_GPU_CMD_GET_EDID)
 		((struct virtio_gpu_get_edid *)gpu_req_cmd(r))->scanout = extra_word;
-	ret = gpu_send(dev, r, false, false, NULL);
-	if (ret) {
-		gpu_req_free(dev, r);
-		return ret;
-	}
-	ret = gpu_wait_req(dev, r, expect);
-	if (r->state == REQ_ABANDONED)
+	ret = gpu_call(dev, &r, expect);
+	if (!r)
 		return ret;
 	if (!ret && r->resp_got < out_len)
 		ret = -VIRGO_EPROTO;
@@ -156,7 +69,7 @@ int cmd_ctx_create(struct gpu_dev *dev, uint32_t ctx_id, uint32_t context_init, 
 		cmd->debug_name[i] = name[i];
 		cmd->nlen = i + 1;
 	}
-	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	return gpu_call_nodata(dev, r);
 }
 
 int cmd_ctx_attach(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id)
@@ -169,7 +82,7 @@ int cmd_ctx_attach(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id)
 		return ret;
 	cmd = gpu_req_cmd(r);
 	cmd->resource_id = res_id;
-	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	return gpu_call_nodata(dev, r);
 }
 
 int cmd_resource_create_3d(struct gpu_dev *dev, uint32_t res_id, const struct virgo_resource_create *rc)
@@ -192,7 +105,7 @@ int cmd_resource_create_3d(struct gpu_dev *dev, uint32_t res_id, const struct vi
 	cmd->last_level = rc->last_level;
 	cmd->nr_samples = rc->nr_samples;
 	cmd->flags = rc->flags;
-	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	return gpu_call_nodata(dev, r);
 }
 
 static void fill_entries(struct virtio_gpu_mem_entry *e, const struct os_pages *pages)
@@ -224,7 +137,7 @@ int cmd_resource_create_blob(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_
 	cmd->nr_entries = n;
 	if (n)
 		fill_entries((struct virtio_gpu_mem_entry *)(cmd + 1), pages);
-	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	return gpu_call_nodata(dev, r);
 }
 
 int cmd_attach_backing(struct gpu_dev *dev, uint32_t res_id, const struct os_pages *pages)
@@ -240,7 +153,7 @@ int cmd_attach_backing(struct gpu_dev *dev, uint32_t res_id, const struct os_pag
 	cmd->resource_id = res_id;
 	cmd->nr_entries = pages->nsg;
 	fill_entries((struct virtio_gpu_mem_entry *)(cmd + 1), pages);
-	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	return gpu_call_nodata(dev, r);
 }
 
 /* Teardown: CTX_DESTROY, CTX_DETACH_RESOURCE, RESOURCE_UNREF,
@@ -269,7 +182,7 @@ static int call_teardown(struct gpu_dev *dev, uint32_t type, uint32_t ctx_id, ui
 	if (type != VIRTIO_GPU_CMD_CTX_DESTROY)
 		((struct virtio_gpu_resource_unref *)gpu_req_cmd(r))->resource_id = res_id;
 	if (!reserved)
-		return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+		return gpu_call_nodata(dev, r);
 	ret = gpu_send(dev, r, false, false, NULL);
 	if (!ret)
 		ret = gpu_wait_req(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
@@ -368,5 +281,5 @@ int cmd_move_cursor(struct gpu_dev *dev, uint32_t scanout, uint32_t x, uint32_t 
 	cmd->pos.x = x;
 	cmd->pos.y = y;
 	cmd->resource_id = res_id;
-	return call(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
+	return gpu_call_nodata(dev, r);
 }

@@ -9,8 +9,6 @@
 
 #include "gpu.h"
 
-int cmd_get_capset_info(struct gpu_dev *dev, uint32_t index, struct gpu_capset *c);
-int cmd_get_capset(struct gpu_dev *dev, struct gpu_capset *c);
 int cmd_get_display_info(struct gpu_dev *dev, struct virtio_gpu_resp_display_info *out);
 int cmd_get_edid(struct gpu_dev *dev, uint32_t scanout, struct virtio_gpu_resp_edid *out);
 

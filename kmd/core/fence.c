@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+/* Fences: the device timeline of sequence numbers (fence.h), and waiting
+ * for it in request context, with the stall detection that turns a fence
+ * the device never signals into a lost device. */
 #include "fence.h"
 
 #include <stddef.h>
+
+#include "gpu.h"
 
 void fence_init(struct fence_timeline *t, uint64_t first, bool wire31)
 {
@@ -68,4 +73,111 @@ void fence_retire_all(struct fence_timeline *t)
 bool fence_signalled(const struct fence_timeline *t, uint64_t seq)
 {
 	return seq <= t->completed;
+}
+
+/* ---- waiting ---------------------------------------------------------------- */
+
+bool gpu_fence_signalled(struct gpu_dev *dev, uint64_t seq)
+{
+	bool done;
+
+	os_spin_lock(dev->qlock);
+	done = fence_signalled(&dev->timeline, seq);
+	os_spin_unlock(dev->qlock);
+	return done;
+}
+
+void gpu_fence_record_err(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, int err)
+{
+	struct gpu_err *e = &dev->errs[dev->err_next++ % GPU_ERR_LOG];
+
+	e->seq = seq;
+	e->ctx_id = ctx_id;
+	e->err = err;
+}
+
+static int gpu_fence_err(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id)
+{
+	int err = 0;
+
+	os_spin_lock(dev->qlock);
+	for (unsigned i = 0; i < GPU_ERR_LOG; i++)
+		if (dev->errs[i].seq == seq && dev->errs[i].ctx_id == ctx_id && seq)
+			err = dev->errs[i].err;
+	os_spin_unlock(dev->qlock);
+	return err;
+}
+
+/*
+ * The timeline completes in order, so a fenced request the device never
+ * answers (an answer lost, a hung GPU) holds back every later fence of the
+ * device for good: without this, every wait of every client would time
+ * out from then on and nothing would ever reset the device. As Windows'
+ * timeout detection does, a timeline with fences outstanding that makes no
+ * progress for the command timeout means the device is lost (the next
+ * open resets it). Waiters measure it, in request context: with nobody
+ * waiting, nobody is stuck. Returns true if the device is lost now.
+ */
+static bool gpu_fence_stalled(struct gpu_dev *dev)
+{
+	uint64_t now = os_time_ns(dev->os), head = 0, issued = 0, since = 0;
+	bool stalled = false;
+
+	os_spin_lock(dev->qlock);
+	if (!dev->timeline.head) {
+		dev->stall_armed = false;
+	} else if (!dev->stall_armed || dev->stall_mark != dev->timeline.completed) {
+		dev->stall_armed = true;
+		dev->stall_mark = dev->timeline.completed;
+		dev->stall_since = now;
+	} else if (now > dev->stall_since && now - dev->stall_since > dev->params.cmd_timeout_ns) {
+		/* (now was read before the lock: another waiter may have armed
+		 * the detector with a later time meanwhile.) */
+		stalled = true;
+		head = dev->timeline.head->seq;
+		issued = dev->timeline.issued;
+		since = dev->stall_since;
+	}
+	os_spin_unlock(dev->qlock);
+	if (stalled) {
+		os_log(dev->os, OS_LOG_ERR, "fence %llu unanswered for %llu ms (%llu issued after it)",
+		       (unsigned long long)head, (unsigned long long)((now - since) / 1000000u),
+		       (unsigned long long)(issued - head));
+		gpu_set_lost(dev, "a fence was not signalled in time");
+	}
+	return dev->lost != 0;
+}
+
+int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait)
+{
+	/* Long waits wake up this often to look for a stalled timeline. */
+	uint64_t slice = dev->params.cmd_timeout_ns / 4 + 1;
+
+	os_might_sleep(dev->os);
+	for (;;) {
+		uint64_t gen, now, until;
+
+		os_spin_lock(dev->qlock);
+		gen = os_waitq_seq(dev->wq);
+		if (fence_signalled(&dev->timeline, seq)) {
+			os_spin_unlock(dev->qlock);
+			return gpu_fence_err(dev, seq, ctx_id);
+		}
+		os_spin_unlock(dev->qlock);
+		if (dev->lost)
+			return -VIRGO_EDEVLOST;
+		if (nowait)
+			return -VIRGO_EBUSY;
+		if (gpu_fence_stalled(dev))
+			return -VIRGO_EDEVLOST;
+		now = os_time_ns(dev->os);
+		if (now >= deadline)
+			return -VIRGO_ETIMEDOUT;
+		until = deadline - now > slice ? now + slice : deadline;
+		if (os_waitq_wait(dev->wq, gen, until) && until == deadline) {
+			if (gpu_fence_signalled(dev, seq))
+				return gpu_fence_err(dev, seq, ctx_id);
+			return gpu_fence_stalled(dev) ? -VIRGO_EDEVLOST : -VIRGO_ETIMEDOUT;
+		}
+	}
 }

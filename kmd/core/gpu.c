@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
-/* The device: bring-up, teardown, reset, interrupts, and the request
- * machinery every command goes through. */
+/* The device: bring-up (features, queues, capsets), teardown, reset, the
+ * interrupt path (ISR and DPC) and the device-wide counters. The commands
+ * themselves are cmd.c's, the requests that carry them req.c's. */
 #include "gpu.h"
 
 #include <virgo/virtio_pci.h>
 #include <virgo/virtio_ring.h>
 
-#include "cmd.h"
+#include "capset.h"
 #include "obj.h"
 
 #define VEC_CONFIG 0
@@ -17,48 +18,6 @@ static const uint64_t gpu_known_features =
 	VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1) | VIRTIO_FEATURE_BIT(VIRTIO_F_ACCESS_PLATFORM) |
 	VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_EDID) |
 	VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_RESOURCE_BLOB) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT);
-
-uint64_t gpu_deadline(struct gpu_dev *dev, uint64_t timeout_ns)
-{
-	return os_time_ns(dev->os) + timeout_ns;
-}
-
-void gpu_set_lost(struct gpu_dev *dev, const char *why)
-{
-	if (!os_atomic_xchg32(&dev->lost, 1))
-		os_log(dev->os, OS_LOG_ERR, "device lost: %s", why);
-	os_waitq_wake(dev->wq);
-}
-
-bool gpu_is_lost(struct gpu_dev *dev)
-{
-	return dev->lost != 0;
-}
-
-int gpu_resp_to_err(uint32_t type)
-{
-	switch (type) {
-	case VIRTIO_GPU_RESP_OK_NODATA:
-	case VIRTIO_GPU_RESP_OK_DISPLAY_INFO:
-	case VIRTIO_GPU_RESP_OK_CAPSET_INFO:
-	case VIRTIO_GPU_RESP_OK_CAPSET:
-	case VIRTIO_GPU_RESP_OK_EDID:
-	case VIRTIO_GPU_RESP_OK_RESOURCE_UUID:
-	case VIRTIO_GPU_RESP_OK_MAP_INFO:
-		return 0;
-	case VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY:
-		return -VIRGO_ENOMEM;
-	case VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID:
-	case VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID:
-	case VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID:
-	case VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER:
-		return -VIRGO_EINVAL;
-	case VIRTIO_GPU_RESP_ERR_UNSPEC:
-		return -VIRGO_EIO;
-	default:
-		return -VIRGO_EPROTO;
-	}
-}
 
 /* ---- interrupts ------------------------------------------------------------ */
 
@@ -194,45 +153,6 @@ failed:
 	return ret;
 }
 
-static int gpu_query_capsets(struct gpu_dev *dev)
-{
-	uint32_t n = dev->has_virgl ? dev->config.num_capsets : 0;
-
-	if (n > GPU_MAX_CAPSETS) {
-		os_log(dev->os, OS_LOG_WARN, "device offers %u capsets; using the first %u", n, GPU_MAX_CAPSETS);
-		n = GPU_MAX_CAPSETS;
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		struct gpu_capset *c = &dev->capsets[i];
-		int ret = cmd_get_capset_info(dev, i, c);
-
-		if (ret)
-			return ret;
-		if (c->id == 0 || c->id >= 64 || c->size == 0 || c->size > VIRGO_MAX_CAPSET_SIZE) {
-			os_log(dev->os, OS_LOG_WARN, "capset %u: id %u size %u ignored", i, c->id, c->size);
-			c->id = 0;
-			continue;
-		}
-		ret = cmd_get_capset(dev, c);
-		if (ret)
-			return ret;
-		dev->capset_mask |= 1ull << c->id;
-	}
-	dev->num_capsets = n;
-	return 0;
-}
-
-static void gpu_free_capsets(struct gpu_dev *dev)
-{
-	for (uint32_t i = 0; i < GPU_MAX_CAPSETS; i++) {
-		if (dev->capsets[i].data)
-			os_free(dev->os, dev->capsets[i].data);
-		dev->capsets[i] = (struct gpu_capset){ 0 };
-	}
-	dev->num_capsets = 0;
-	dev->capset_mask = 0;
-}
-
 /* After a reset, every buffer the device held comes back unanswered. */
 static void gpu_reclaim(struct gpu_dev *dev)
 {
@@ -301,7 +221,7 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	if (ret)
 		goto fail;
 	fence_init(&dev->timeline, dev->params.first_fence, !dev->has_context_init);
-	ret = gpu_query_capsets(dev);
+	ret = capset_query_all(dev);
 	if (ret)
 		goto fail;
 	os_log(os, OS_LOG_INFO, "virtio-gpu: features %#llx, %u scanouts, capsets %#llx, queues %u/%u, %u MSI-X",
@@ -341,7 +261,7 @@ void gpu_fini(struct gpu_dev *dev)
 		os_dma_free(dev->os, &r->dma);
 		os_free(dev->os, r);
 	}
-	gpu_free_capsets(dev);
+	capset_free_all(dev);
 	vq_destroy(&dev->ctrlq);
 	vq_destroy(&dev->cursorq);
 	pci_release(&dev->pci);
@@ -383,9 +303,9 @@ int gpu_reset(struct gpu_dev *dev)
 	if (ret)
 		return ret;
 	dev->isr_bits = 0;
-	gpu_free_capsets(dev);
+	capset_free_all(dev);
 	os_atomic_xchg32(&dev->lost, 0);
-	ret = gpu_query_capsets(dev);
+	ret = capset_query_all(dev);
 	if (ret)
 		gpu_set_lost(dev, "capsets unreadable after reset");
 	return ret;

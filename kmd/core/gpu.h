@@ -111,7 +111,7 @@ struct gpu_dev {
 	uint32_t nfiles;
 };
 
-/* Requests (gpu.c). */
+/* Requests (req.c): every command is one; see there. */
 int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64_t extra_len,
 		struct gpu_req **out);
 void gpu_req_free(struct gpu_dev *dev, struct gpu_req *r);
@@ -128,16 +128,29 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, ui
 /* Waits for the answer of a sent synchronous request and maps its type to
  * 0 or an error; expect is the OK type wanted. r stays the caller's. */
 int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect);
+/* send + wait. On return *rp is NULL when the request is no longer the
+ * caller's (a failed send freed it; a lost device still holds it, the
+ * reaper frees it); otherwise the caller reads the answer and frees it. */
+int gpu_call(struct gpu_dev *dev, struct gpu_req **rp, uint32_t expect);
 /* send + wait + free, for commands answered with OK_NODATA. */
 int gpu_call_nodata(struct gpu_dev *dev, struct gpu_req *r);
+/* Frees the answered asynchronous requests the DPC handed over. */
 void gpu_reap(struct gpu_dev *dev);
 /* Completion context, qlock held: hands every used buffer to its request. */
 void gpu_drain(struct gpu_dev *dev, struct vq *q);
+/* A deadline timeout_ns from now, on os_time_ns()'s clock. */
 uint64_t gpu_deadline(struct gpu_dev *dev, uint64_t timeout_ns);
+/* A virtio-gpu response type -> 0 or -VIRGO_E*. */
+int gpu_resp_to_err(uint32_t type);
+
+/* Fence waits (fence.c). 0, the fence's recorded error, -VIRGO_EBUSY
+ * (nowait and not signalled), -VIRGO_ETIMEDOUT or -VIRGO_EDEVLOST. */
 int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait);
 bool gpu_fence_signalled(struct gpu_dev *dev, uint64_t seq);
-int gpu_resp_to_err(uint32_t type);
-const struct gpu_capset *gpu_find_capset(struct gpu_dev *dev, uint32_t id);
-void gpu_set_lost(struct gpu_dev *dev, const char *why);
+/* Completion context, qlock held: the device failed the fenced request
+ * seq, which FENCE_WAIT on it reports. */
+void gpu_fence_record_err(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, int err);
+
+/* The lost state (lost.c; gpu_set_lost and gpu_is_lost are in core.h). */
 
 #endif

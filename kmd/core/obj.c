@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "obj.h"
 
+#include "capset.h"
 #include "cmd.h"
 
 static void list_add(struct obj_res **head, struct obj_res *r)

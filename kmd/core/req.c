@@ -3,8 +3,40 @@
  * buffer on a virtqueue (command, optional payload chunks, response); it is
  * sent with back-pressure, answered from the DPC, waited for with a
  * deadline, and freed in request context only (the DPC hands answered
- * asynchronous requests to the reaper). Fences are retired here too. */
+ * asynchronous requests to the reaper). A fenced request takes its number
+ * from the timeline when it is queued and retires it when it is answered;
+ * waiting for fences is fence.c's. */
 #include "gpu.h"
+
+uint64_t gpu_deadline(struct gpu_dev *dev, uint64_t timeout_ns)
+{
+	return os_time_ns(dev->os) + timeout_ns;
+}
+
+int gpu_resp_to_err(uint32_t type)
+{
+	switch (type) {
+	case VIRTIO_GPU_RESP_OK_NODATA:
+	case VIRTIO_GPU_RESP_OK_DISPLAY_INFO:
+	case VIRTIO_GPU_RESP_OK_CAPSET_INFO:
+	case VIRTIO_GPU_RESP_OK_CAPSET:
+	case VIRTIO_GPU_RESP_OK_EDID:
+	case VIRTIO_GPU_RESP_OK_RESOURCE_UUID:
+	case VIRTIO_GPU_RESP_OK_MAP_INFO:
+		return 0;
+	case VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY:
+		return -VIRGO_ENOMEM;
+	case VIRTIO_GPU_RESP_ERR_INVALID_SCANOUT_ID:
+	case VIRTIO_GPU_RESP_ERR_INVALID_RESOURCE_ID:
+	case VIRTIO_GPU_RESP_ERR_INVALID_CONTEXT_ID:
+	case VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER:
+		return -VIRGO_EINVAL;
+	case VIRTIO_GPU_RESP_ERR_UNSPEC:
+		return -VIRGO_EIO;
+	default:
+		return -VIRGO_EPROTO;
+	}
+}
 
 int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64_t extra_len,
 		struct gpu_req **out)
@@ -122,16 +154,10 @@ static void gpu_complete(struct gpu_dev *dev, struct gpu_req *r, uint32_t len)
 		    (!(hdr->flags & VIRTIO_GPU_FLAG_FENCE) || hdr->fence_id != want))
 			os_log(dev->os, OS_LOG_WARN, "fence %llu answered without its fence (flags %#x id %llu)",
 			       (unsigned long long)want, hdr->flags, (unsigned long long)hdr->fence_id);
-		if (gpu_resp_to_err(r->resp_type)) {
-			struct gpu_err *e = &dev->errs[dev->err_next++ % GPU_ERR_LOG];
-
-			/* Reported at FENCE_WAIT, long after the request's
-			 * arguments were accepted: an I/O error, whatever
-			 * the device's reason. */
-			e->seq = r->fence.seq;
-			e->ctx_id = r->ctx_id;
-			e->err = -VIRGO_EIO;
-		}
+		/* Reported at FENCE_WAIT, long after the request's arguments
+		 * were accepted: an I/O error, whatever the device's reason. */
+		if (gpu_resp_to_err(r->resp_type))
+			gpu_fence_record_err(dev, r->fence.seq, r->ctx_id, -VIRGO_EIO);
 		fence_retire(&dev->timeline, &r->fence);
 	}
 	if (r->async || r->state == REQ_ABANDONED) {
@@ -293,19 +319,29 @@ int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect)
 	return 0;
 }
 
-/* Abandoned synchronous requests also land here; so the caller of a failed
- * wait must not free its request: gpu_call_nodata knows which case it is. */
-int gpu_call_nodata(struct gpu_dev *dev, struct gpu_req *r)
+int gpu_call(struct gpu_dev *dev, struct gpu_req **rp, uint32_t expect)
 {
+	struct gpu_req *r = *rp;
 	int ret = gpu_send(dev, r, false, false, NULL);
 
 	if (ret) {
 		gpu_req_free(dev, r);
+		*rp = NULL;
 		return ret;
 	}
-	ret = gpu_wait_req(dev, r, VIRTIO_GPU_RESP_OK_NODATA);
-	if (r->state != REQ_ABANDONED)
-		gpu_req_free(dev, r);
+	ret = gpu_wait_req(dev, r, expect);
+	/* Abandoned requests go to the reaper when the device gives them
+	 * back (or a reset does): not the caller's any more. */
+	if (r->state == REQ_ABANDONED)
+		*rp = NULL;
+	return ret;
+}
+
+int gpu_call_nodata(struct gpu_dev *dev, struct gpu_req *r)
+{
+	int ret = gpu_call(dev, &r, VIRTIO_GPU_RESP_OK_NODATA);
+
+	gpu_req_free(dev, r);
 	return ret;
 }
 
@@ -324,108 +360,3 @@ void gpu_reap(struct gpu_dev *dev)
 		list = next;
 	}
 }
-
-bool gpu_fence_signalled(struct gpu_dev *dev, uint64_t seq)
-{
-	bool done;
-
-	os_spin_lock(dev->qlock);
-	done = fence_signalled(&dev->timeline, seq);
-	os_spin_unlock(dev->qlock);
-	return done;
-}
-
-static int gpu_fence_err(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id)
-{
-	int err = 0;
-
-	os_spin_lock(dev->qlock);
-	for (unsigned i = 0; i < GPU_ERR_LOG; i++)
-		if (dev->errs[i].seq == seq && dev->errs[i].ctx_id == ctx_id && seq)
-			err = dev->errs[i].err;
-	os_spin_unlock(dev->qlock);
-	return err;
-}
-
-/*
- * The timeline completes in order, so a fenced request the device never
- * answers (an answer lost, a hung GPU) holds back every later fence of the
- * device for good: without this, every wait of every client would time
- * out from then on and nothing would ever reset the device. As Windows'
- * timeout detection does, a timeline with fences outstanding that makes no
- * progress for the command timeout means the device is lost (the next
- * open resets it). Waiters measure it, in request context: with nobody
- * waiting, nobody is stuck. Returns true if the device is lost now.
- */
-static bool gpu_fence_stalled(struct gpu_dev *dev)
-{
-	uint64_t now = os_time_ns(dev->os), head = 0, issued = 0, since = 0;
-	bool stalled = false;
-
-	os_spin_lock(dev->qlock);
-	if (!dev->timeline.head) {
-		dev->stall_armed = false;
-	} else if (!dev->stall_armed || dev->stall_mark != dev->timeline.completed) {
-		dev->stall_armed = true;
-		dev->stall_mark = dev->timeline.completed;
-		dev->stall_since = now;
-	} else if (now > dev->stall_since && now - dev->stall_since > dev->params.cmd_timeout_ns) {
-		/* (now was read before the lock: another waiter may have armed
-		 * the detector with a later time meanwhile.) */
-		stalled = true;
-		head = dev->timeline.head->seq;
-		issued = dev->timeline.issued;
-		since = dev->stall_since;
-	}
-	os_spin_unlock(dev->qlock);
-	if (stalled) {
-		os_log(dev->os, OS_LOG_ERR, "fence %llu unanswered for %llu ms (%llu issued after it)",
-		       (unsigned long long)head, (unsigned long long)((now - since) / 1000000u),
-		       (unsigned long long)(issued - head));
-		gpu_set_lost(dev, "a fence was not signalled in time");
-	}
-	return dev->lost != 0;
-}
-
-int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait)
-{
-	/* Long waits wake up this often to look for a stalled timeline. */
-	uint64_t slice = dev->params.cmd_timeout_ns / 4 + 1;
-
-	os_might_sleep(dev->os);
-	for (;;) {
-		uint64_t gen, now, until;
-
-		os_spin_lock(dev->qlock);
-		gen = os_waitq_seq(dev->wq);
-		if (fence_signalled(&dev->timeline, seq)) {
-			os_spin_unlock(dev->qlock);
-			return gpu_fence_err(dev, seq, ctx_id);
-		}
-		os_spin_unlock(dev->qlock);
-		if (dev->lost)
-			return -VIRGO_EDEVLOST;
-		if (nowait)
-			return -VIRGO_EBUSY;
-		if (gpu_fence_stalled(dev))
-			return -VIRGO_EDEVLOST;
-		now = os_time_ns(dev->os);
-		if (now >= deadline)
-			return -VIRGO_ETIMEDOUT;
-		until = deadline - now > slice ? now + slice : deadline;
-		if (os_waitq_wait(dev->wq, gen, until) && until == deadline) {
-			if (gpu_fence_signalled(dev, seq))
-				return gpu_fence_err(dev, seq, ctx_id);
-			return gpu_fence_stalled(dev) ? -VIRGO_EDEVLOST : -VIRGO_ETIMEDOUT;
-		}
-	}
-}
-
-const struct gpu_capset *gpu_find_capset(struct gpu_dev *dev, uint32_t id)
-{
-	for (uint32_t i = 0; i < dev->num_capsets; i++)
-		if (dev->capsets[i].id == id && dev->capsets[i].data)
-			return &dev->capsets[i];
-	return NULL;
-}
-

@@ -4,6 +4,7 @@
  * commands are never taken from the caller. */
 #include <virgo/uapi.h>
 
+#include "capset.h"
 #include "cmd.h"
 #include "obj.h"
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <virgo/uapi.h>
@@ -18,9 +19,14 @@ void posix_set_context(int isr, int dpc)
 	in_dpc = dpc;
 }
 
+void posix_count(int64_t *field, int delta)
+{
+	__atomic_add_fetch(field, delta, __ATOMIC_RELAXED);
+}
+
 void posix_violation(struct os_dev *os, const char *what)
 {
-	posix_count(os, POSIX_VIOLATION, 1);
+	posix_count(&posix_counts(os)->violations, 1);
 	os_log(os, OS_LOG_ERR, "execution rule broken: %s (isr %d, dpc %d, spin depth %d)", what, in_isr, in_dpc,
 	       spin_depth);
 }
@@ -40,6 +46,52 @@ void posix_must_not_be_isr(struct os_dev *os, const char *what)
 void os_might_sleep(struct os_dev *os)
 {
 	posix_must_be_request(os, "a blocking call");
+}
+
+/* ---- pool memory ----
+ * A user-space heap does not page out under the core (the QEMU guest's
+ * driver runs mlockall'd; the host's is not a real kernel): paged and
+ * non-paged are one heap, and the rules, not the memory, are checked. */
+void *os_alloc(struct os_dev *os, size_t size, unsigned flags)
+{
+	void *p;
+
+	(void)flags;
+	posix_must_be_request(os, "os_alloc");
+	p = calloc(1, size ? size : 1);
+	if (p)
+		posix_count(&posix_counts(os)->allocs, 1);
+	return p;
+}
+
+void os_free(struct os_dev *os, void *p)
+{
+	if (!p)
+		return;
+	posix_must_be_request(os, "os_free");
+	free(p);
+	posix_count(&posix_counts(os)->allocs, -1);
+}
+
+int posix_mmio_new(struct os_dev *os, const void *rec, size_t size, void **out)
+{
+	void *m;
+
+	posix_must_be_request(os, "os_mmio_map");
+	m = malloc(size);
+	if (!m)
+		return -VIRGO_ENOMEM;
+	memcpy(m, rec, size);
+	posix_count(&posix_counts(os)->mmio, 1);
+	*out = m;
+	return 0;
+}
+
+void posix_mmio_free(struct os_dev *os, void *m)
+{
+	posix_must_be_request(os, "os_mmio_unmap");
+	free(m);
+	posix_count(&posix_counts(os)->mmio, -1);
 }
 
 uint32_t os_atomic_or32(volatile uint32_t *p, uint32_t v) { return __atomic_fetch_or(p, v, __ATOMIC_SEQ_CST); }
@@ -69,7 +121,7 @@ struct os_spin *os_spin_create(struct os_dev *os)
 		return NULL;
 	l->os = os;
 	pthread_mutex_init(&l->m, NULL);
-	posix_count(os, POSIX_SPIN, 1);
+	posix_count(&posix_counts(os)->spins, 1);
 	return l;
 }
 
@@ -77,7 +129,7 @@ void os_spin_destroy(struct os_spin *l)
 {
 	posix_must_be_request(l->os, "os_spin_destroy");
 	pthread_mutex_destroy(&l->m);
-	posix_count(l->os, POSIX_SPIN, -1);
+	posix_count(&posix_counts(l->os)->spins, -1);
 	free(l);
 }
 
@@ -106,7 +158,7 @@ struct os_mutex *os_mutex_create(struct os_dev *os)
 		return NULL;
 	l->os = os;
 	pthread_mutex_init(&l->m, NULL);
-	posix_count(os, POSIX_MUTEX, 1);
+	posix_count(&posix_counts(os)->mutexes, 1);
 	return l;
 }
 
@@ -114,7 +166,7 @@ void os_mutex_destroy(struct os_mutex *l)
 {
 	posix_must_be_request(l->os, "os_mutex_destroy");
 	pthread_mutex_destroy(&l->m);
-	posix_count(l->os, POSIX_MUTEX, -1);
+	posix_count(&posix_counts(l->os)->mutexes, -1);
 	free(l);
 }
 
@@ -151,7 +203,7 @@ struct os_waitq *os_waitq_create(struct os_dev *os)
 	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->c, &a);
 	pthread_condattr_destroy(&a);
-	posix_count(os, POSIX_WAITQ, 1);
+	posix_count(&posix_counts(os)->waitqs, 1);
 	return w;
 }
 
@@ -160,7 +212,7 @@ void os_waitq_destroy(struct os_waitq *w)
 	posix_must_be_request(w->os, "os_waitq_destroy");
 	pthread_cond_destroy(&w->c);
 	pthread_mutex_destroy(&w->m);
-	posix_count(w->os, POSIX_WAITQ, -1);
+	posix_count(&posix_counts(w->os)->waitqs, -1);
 	free(w);
 }
 

@@ -37,17 +37,9 @@ void uio_set_irq_context(int isr, int dpc)
 #define must_be_request posix_must_be_request
 #define must_not_be_isr posix_must_not_be_isr
 
-static void count(int64_t *field, int delta)
+struct posix_counts *posix_counts(struct os_dev *os)
 {
-	__atomic_add_fetch(field, delta, __ATOMIC_RELAXED);
-}
-
-void posix_count(struct os_dev *os, enum posix_kind kind, int delta)
-{
-	int64_t *f[] = { [POSIX_SPIN] = &os->n.spins, [POSIX_MUTEX] = &os->n.mutexes,
-			 [POSIX_WAITQ] = &os->n.waitqs, [POSIX_VIOLATION] = &os->n.violations };
-
-	count(f[kind], delta);
+	return &os->n;
 }
 
 /* ---- logging ----------------------------------------------------------------- */
@@ -64,29 +56,6 @@ void os_log(struct os_dev *os, enum os_log_level level, const char *fmt, ...)
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "kmd %s: %s\n", names[level & 3], line);
-}
-
-/* ---- pool memory -------------------------------------------------------------- */
-
-void *os_alloc(struct os_dev *os, size_t size, unsigned flags)
-{
-	void *p;
-
-	(void)flags; /* a user-space heap does not page out under us: mlockall'd */
-	must_be_request(os, "os_alloc");
-	p = calloc(1, size ? size : 1);
-	if (p)
-		count(&os->n.allocs, 1);
-	return p;
-}
-
-void os_free(struct os_dev *os, void *p)
-{
-	if (!p)
-		return;
-	must_be_request(os, "os_free");
-	free(p);
-	count(&os->n.allocs, -1);
 }
 
 /* ---- the DMA arena --------------------------------------------------------------
@@ -404,7 +373,7 @@ int os_dma_alloc(struct os_dev *os, size_t size, struct os_dma *out)
 	out->bus = page_phys(&os->arena, b->first);
 	out->size = (size_t)b->n * OS_PAGE_SIZE;
 	out->priv = b;
-	count(&os->n.dma, 1);
+	posix_count(&os->n.dma, 1);
 	return 0;
 }
 
@@ -418,7 +387,7 @@ void os_dma_free(struct os_dev *os, struct os_dma *dma)
 	arena_free(os, b->first, b->n);
 	free(b);
 	*dma = (struct os_dma){ 0 };
-	count(&os->n.dma, -1);
+	posix_count(&os->n.dma, -1);
 }
 
 int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out)
@@ -456,7 +425,7 @@ int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out)
 	out->nsg = nsg;
 	out->sg = sg;
 	out->priv = b;
-	count(&os->n.pages, 1);
+	posix_count(&os->n.pages, 1);
 	pthread_mutex_lock(&os->lock);
 	os->sg.allocs++;
 	os->sg.multi_run += nsg > 1;
@@ -480,7 +449,7 @@ void os_pages_free(struct os_dev *os, struct os_pages *pages)
 	free(b);
 	free(pages->sg);
 	*pages = (struct os_pages){ 0 };
-	count(&os->n.pages, -1);
+	posix_count(&os->n.pages, -1);
 }
 
 /* ---- PCI ---------------------------------------------------------------------------- */
@@ -538,9 +507,7 @@ void uio_bars_unmap(struct os_dev *os)
 }
 
 int os_mmio_map(struct os_dev *os, uint8_t bar, uint64_t offset, uint64_t len, struct os_mmio **out)
-{
-	struct os_mmio *m;
-	int ret;
+{	int ret;
 
 	must_be_request(os, "os_mmio_map");
 	if (bar > 5 || !len || len > UINT32_MAX)
@@ -552,20 +519,13 @@ int os_mmio_map(struct os_dev *os, uint8_t bar, uint64_t offset, uint64_t len, s
 	pthread_mutex_unlock(&os->lock);
 	if (ret)
 		return ret;
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -VIRGO_ENOMEM;
-	*m = (struct os_mmio){ os, os->bar[bar].va + offset, (uint32_t)len };
-	count(&os->n.mmio, 1);
-	*out = m;
-	return 0;
+	return posix_mmio_new(os, &(struct os_mmio){ os, os->bar[bar].va + offset, (uint32_t)len },
+			      sizeof(struct os_mmio), (void **)out);
 }
 
 void os_mmio_unmap(struct os_dev *os, struct os_mmio *m)
 {
-	must_be_request(os, "os_mmio_unmap");
-	free(m);
-	count(&os->n.mmio, -1);
+	posix_mmio_free(os, m);
 }
 
 /* Each access is one load or store of its width, as the device expects. */
@@ -708,7 +668,7 @@ int os_map_user(struct os_caller *c, struct os_pages *pages, uint64_t *uaddr, vo
 	*uaddr = (uint64_t)(uintptr_t)(base + (size_t)(b->first % UIO_HUGE_PAGES) * OS_PAGE_SIZE);
 	*cookie = m;
 	c->maps++;
-	count(&os->n.maps, 1);
+	posix_count(&os->n.maps, 1);
 	return 0;
 }
 
@@ -725,7 +685,7 @@ void os_unmap_user(struct os_caller *c, void *cookie)
 		posix_violation(m->os, "os_unmap_user by another caller");
 	munmap(m->base, m->len);
 	m->caller->maps--;
-	count(&m->os->n.maps, -1);
+	posix_count(&m->os->n.maps, -1);
 	free(m);
 }
 

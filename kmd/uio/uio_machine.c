@@ -358,7 +358,7 @@ int uio_machine_reset(struct uio_machine *m)
 	return gpu_reset(m->gpu);
 }
 
-void uio_machine_counts(struct uio_machine *m, struct uio_counts *n, struct uio_sg_stats *sg)
+void uio_machine_counts(struct uio_machine *m, struct posix_counts *n, struct uio_sg_stats *sg)
 {
 	if (n)
 		*n = m->os.n;

@@ -32,6 +32,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "os_posix.h"
 
 #define UIO_HUGE_SIZE  (2u << 20)
 #define UIO_HUGE_PAGES (UIO_HUGE_SIZE / OS_PAGE_SIZE) /* 4 KiB pages per 2 MiB page */
@@ -42,11 +43,6 @@ struct os_caller {
 };
 
 /* Live OS objects (leak checks) and rule breaches. */
-struct uio_counts {
-	int64_t allocs, dma, pages, mmio, spins, mutexes, waitqs, maps;
-	int64_t violations;
-};
-
 /* What os_pages_alloc handed out: proof that the device saw scatter-gather. */
 struct uio_sg_stats {
 	uint64_t allocs;       /* os_pages_alloc calls that succeeded */
@@ -83,7 +79,7 @@ struct os_dev {
 	enum uio_layout layout;
 	pthread_mutex_t lock;      /* arena, bars, sg stats */
 	int log_level;
-	struct uio_counts n;
+	struct posix_counts n;
 	struct uio_sg_stats sg;
 };
 
@@ -116,7 +112,7 @@ int uio_machine_start(struct uio_machine *m, const struct uio_config *cfg);
 void uio_machine_stop(struct uio_machine *m);
 /* gpu_reset on the live device (request context). */
 int uio_machine_reset(struct uio_machine *m);
-void uio_machine_counts(struct uio_machine *m, struct uio_counts *n, struct uio_sg_stats *sg);
+void uio_machine_counts(struct uio_machine *m, struct posix_counts *n, struct uio_sg_stats *sg);
 
 /* os_uio.c, for the machine. */
 int uio_arena_create(struct os_dev *os, uint32_t nhuge, enum uio_layout layout);

@@ -12,7 +12,7 @@
 #
 # Extracted packages are cached in OUTDIR/debs/<package>/ so that a rerun
 # only rebuilds the initramfs (a second or so). SCENARIOS-GUEST defaults to
-# build/native/kmd/uio/scenarios-guest.
+# build/native/tests/scenarios/scenarios-guest.
 #
 # /init mounts proc, sysfs, devtmpfs and hugetlbfs, reserves 2 MiB pages,
 # loads the uio modules, binds the virtio-gpu (1af4:1050) to
@@ -26,7 +26,7 @@
 set -euo pipefail
 
 OUT=${1:?usage: build-guest.sh OUTDIR [SCENARIOS-GUEST]}
-BIN=${2:-build/native/kmd/uio/scenarios-guest}
+BIN=${2:-build/native/tests/scenarios/scenarios-guest}
 DEBS="$OUT/debs"
 META=linux-image-cloud-amd64
 

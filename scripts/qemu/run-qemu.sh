@@ -11,7 +11,7 @@
 # VIRGO_QEMU_TIMEOUT seconds and counts as a failure.
 #
 # Environment:
-#   VIRGO_GUEST_BIN        the runner (default build/native/kmd/uio/scenarios-guest)
+#   VIRGO_GUEST_BIN        the runner (default build/native/tests/scenarios/scenarios-guest)
 #   VIRGO_QEMU_DIR         work directory (default build/qemu)
 #   VIRGO_QEMU_TIMEOUT     seconds for the whole guest run (default 300)
 #   VIRGO_SCEN_ROUNDTRIPS  round trips the perf scenario measures (default 500)
@@ -26,7 +26,7 @@ set -uo pipefail
 
 cd "$(dirname "$0")/../.."
 T0=$(date +%s.%N)
-BIN=${VIRGO_GUEST_BIN:-build/native/kmd/uio/scenarios-guest}
+BIN=${VIRGO_GUEST_BIN:-build/native/tests/scenarios/scenarios-guest}
 OUT=${VIRGO_QEMU_DIR:-build/qemu}
 TIMEOUT=${VIRGO_QEMU_TIMEOUT:-300}
 FILTER=${1:-}

@@ -46,7 +46,7 @@ static struct machine M;
 static struct server *S;
 static char sock_path[108];
 static char sock_dir[64];
-static struct os_counts base;
+static struct posix_counts base;
 static bool threaded;
 
 static void *client_thread(void *arg);
@@ -211,7 +211,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t end;
 	struct gpu_stats gs;
-	struct os_counts n;
+	struct posix_counts n;
 
 	if (threaded) {
 		struct sockaddr_un a = { .sun_family = AF_UNIX };

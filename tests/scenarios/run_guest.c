@@ -108,7 +108,7 @@ static struct scen_env guest_env = {
  * here: this runs inside the test's accounting, after the test body. */
 static void env_after(bool failed)
 {
-	struct uio_counts n;
+	struct posix_counts n;
 	struct scen_dev *d;
 
 	(void)failed;
@@ -158,7 +158,7 @@ static void check_scatter_gather(void)
 
 static void check_shutdown(void)
 {
-	struct uio_counts n;
+	struct posix_counts n;
 	uint64_t irqs, not_ours, rescues;
 
 	machine_up = false;

@@ -383,7 +383,7 @@ static int rq(struct client *c, uint32_t op, void *arg)
 
 	c->requests++;
 	if (r)
-		fail(c, "client %u: op %u failed: %d (%s)", c->id, op, r, vtp_strerror(r));
+		fail(c, "client %u: op %u failed: %d (%s)", c->id, op, r, virgo_strerror(r));
 	return r;
 }
 

@@ -12,8 +12,8 @@
 #   - the signature (osslsigncode verify, page hashes), the catalog
 #     (osslsigncode verify -catalog; the INF's hash in it)
 #   - virgo.inf, source and packaged (tests/win/infcheck.py)
-#   - the request decoding and status mapping (kmd/win/ioctl_decode.c),
-#     natively under ASan/UBSan
+#   - the request decoding and status mapping (uapi/ioctl_decode.c,
+#     tests/uapi), natively under ASan/UBSan (build/asan)
 #   - with Wine (wine64): the same test as a Windows program against ntdll's
 #     RtlNtStatusToDosError, the driver's SEH frame (kmd/win/seh_x64.S)
 #     catching faults, and wintrust reading the catalog
@@ -156,14 +156,11 @@ fi
 sub "$PY" tests/win/infcheck.py kmd/win/virgo.inf
 [[ -f "$W/virgo.inf" ]] && sub "$PY" tests/win/infcheck.py "$W/virgo.inf"
 
-# ---- request decoding, natively ------------------------------------------------------------
-CC_FLAGS=(-std=c11 -Wall -Wextra -Werror -g -Iinclude -Ikmd/win)
-if cc "${CC_FLAGS[@]}" -fsanitize=address,undefined -fno-sanitize-recover=all \
-	-o "$OUT/test_ioctl_decode" tests/win/test_ioctl_decode.c kmd/win/ioctl_decode.c 2>"$OUT/cc.log"; then
-	sub "$OUT/test_ioctl_decode"
+# ---- request decoding, natively (tests/uapi, the ASan build) ------------------------------
+if [[ -x build/asan/tests/uapi/test-ioctl-decode ]]; then
+	sub build/asan/tests/uapi/test-ioctl-decode
 else
-	bad "tests/win/test_ioctl_decode.c builds natively"
-	cat "$OUT/cc.log"
+	bad "build/asan/tests/uapi/test-ioctl-decode is built (make asan)"
 fi
 
 # ---- Windows programs under Wine ---------------------------------------------------------------
@@ -175,11 +172,11 @@ MINGW=x86_64-w64-mingw32-gcc
 if [[ -n "$WINE" ]] && command -v $MINGW >/dev/null; then
 	export WINEPREFIX=$PWD/$OUT/wineprefix WINEDEBUG=-all
 	mkdir -p "$WINEPREFIX"
-	if $MINGW "${CC_FLAGS[@]}" -o "$OUT/test_ioctl_decode.exe" tests/win/test_ioctl_decode.c kmd/win/ioctl_decode.c &&
+	if [[ -f $B/tests/uapi/test_ioctl_decode.exe ]] &&
 		$MINGW -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/test_seh.exe" tests/win/test_seh.c kmd/win/seh_x64.S &&
 		$MINGW -std=c11 -O2 -Wall -Wextra -Werror -o "$OUT/test_cat.exe" tests/win/test_cat.c -lwintrust -lcrypt32 \
 		2>"$OUT/mingw.log"; then
-		sub timeout 120 "$WINE" "$OUT/test_ioctl_decode.exe"
+		sub timeout 120 "$WINE" "$B/tests/uapi/test_ioctl_decode.exe"
 		sub timeout 60 "$WINE" "$OUT/test_seh.exe"
 		if [[ -f "$W/virgo.cat" ]]; then
 			sys_tag=$("$PY" -c '

@@ -190,7 +190,7 @@ static int query_device(struct info *in)
 	ret = vtp_open(NULL, &t);
 	if (ret) {
 		snprintf(in->error, sizeof(in->error), "no virgo device reachable through %s: %s", d->transport,
-			 vtp_strerror(ret));
+			 virgo_strerror(ret));
 		return ret;
 	}
 	for (size_t i = 0; i < NPARAMS; i++) {
@@ -205,7 +205,7 @@ static int query_device(struct info *in)
 	 * this uAPI's struct layouts. */
 	if (d->err[0]) {
 		snprintf(in->error, sizeof(in->error), "the virgo device does not answer GET_PARAM: %s",
-			 vtp_strerror(d->err[0]));
+			 virgo_strerror(d->err[0]));
 		vtp_close(t);
 		return d->err[0];
 	}
@@ -442,7 +442,7 @@ static void print_text(const struct info *in)
 		for (size_t i = 0; i < NPARAMS; i++) {
 			printf("  %-22s ", params[i].text);
 			if (d->err[i])
-				printf("? (%s)", vtp_strerror(d->err[i]));
+				printf("? (%s)", virgo_strerror(d->err[i]));
 			else if (params[i].boolean)
 				printf("%s", d->value[i] ? "yes" : "no");
 			else if (params[i].id == VIRGO_PARAM_SUPPORTED_CAPSET_IDS)
@@ -461,7 +461,7 @@ static void print_text(const struct info *in)
 
 			printf("  id %u %-12s", c->id, capset_name(c->id));
 			if (c->err)
-				printf(" unreadable (%s)\n", vtp_strerror(c->err));
+				printf(" unreadable (%s)\n", virgo_strerror(c->err));
 			else
 				printf(" version %u, %u bytes\n", c->version, c->size);
 		}
@@ -559,7 +559,7 @@ static void print_json(const struct info *in)
 
 			printf("%s\n      {\"id\": %u, \"name\": \"%s\", ", i ? "," : "", c->id, capset_name(c->id));
 			if (c->err)
-				printf("\"error\": \"%s\"}", vtp_strerror(c->err));
+				printf("\"error\": \"%s\"}", virgo_strerror(c->err));
 			else
 				printf("\"version\": %u, \"size\": %u}", c->version, c->size);
 		}

@@ -198,8 +198,8 @@ repatch() {
 # Our files inside Mesa's tree:
 #   umd/mesa/overlay/**           -> the same path in the tree (meson wiring)
 #   umd/winsys/*.[ch]             -> src/gallium/winsys/virgl/virgo/
-#   umd/transport/{wire,vtp}*     -> src/gallium/winsys/virgl/virgo/transport/
-#   kmd/win/ioctl_decode.[ch]     -> src/gallium/winsys/virgl/virgo/transport/
+#   umd/transport/vtp*            -> src/gallium/winsys/virgl/virgo/transport/
+#   uapi/*.[ch]                   -> src/gallium/winsys/virgl/virgo/uapi/
 #   umd/wgl/*.[ch]                -> src/gallium/winsys/virgl/virgo/wgl/
 #   include/virgo/uapi.h          -> src/gallium/winsys/virgl/virgo/include/virgo/
 # src/gallium/winsys/virgl/virgo is ours alone: files no longer in the repo
@@ -226,12 +226,12 @@ overlay() {
 	for f in "$ROOT"/umd/winsys/*.[ch]; do
 		if [[ -f "$f" ]]; then put "$f" "$ws/$(basename "$f")"; fi
 	done
-	for f in wire.c wire.h vtp.h vtp_posix.c vtp_win.c; do
+	for f in vtp.h vtp_posix.c vtp_win.c; do
 		if [[ -f "$ROOT/umd/transport/$f" ]]; then put "$ROOT/umd/transport/$f" "$ws/transport/$f"; fi
 	done
-	# the IOCTL encoding, shared with the kernel driver
-	for f in ioctl_decode.c ioctl_decode.h; do
-		put "$ROOT/kmd/win/$f" "$ws/transport/$f"
+	# the uAPI's encodings (socket wire, IOCTL codes, status names)
+	for f in "$ROOT"/uapi/*.[ch]; do
+		put "$f" "$ws/uapi/$(basename "$f")"
 	done
 	for f in "$ROOT"/umd/wgl/*.[ch]; do
 		if [[ -f "$f" ]]; then put "$f" "$ws/wgl/$(basename "$f")"; fi

@@ -9,6 +9,8 @@
 
 #include <virgo/uapi.h>
 
+#include "status.h" /* virgo_strerror() for the errors below */
+
 struct vtp;
 
 /* spec: "unix:PATH", "tcp:HOST:PORT", or NULL for $VIRGO_TRANSPORT, then
@@ -22,6 +24,5 @@ int vtp_open(const char *spec, struct vtp **out);
  * vtp_close. */
 int vtp_ioctl(struct vtp *t, uint32_t op, void *arg);
 void vtp_close(struct vtp *t);
-const char *vtp_strerror(int err);
 
 #endif

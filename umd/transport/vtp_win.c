@@ -7,11 +7,11 @@
  *                      found with SetupAPI by VIRGO_INTERFACE_GUID, opened
  *                      with CreateFile, and each op is one DeviceIoControl
  *                      with the IOCTL_VIRGO_* code and the op's struct as
- *                      both buffers (kmd/win/ioctl_decode.h).
+ *                      both buffers (uapi/ioctl_decode.h).
  *   "device:PATH"      the same, with the device named by PATH (a symbolic
  *                      link such as \\.\Name or an interface path).
  *   "tcp:HOST:PORT"    virgo-host over TCP, in the socket encoding of uapi.h
- *                      (wire.c): for programs under Wine on the host that
+ *                      (uapi/wire.c): for programs under Wine on the host that
  *                      runs virgo-host.
  *
  * "unix:" is refused: a Windows program cannot receive the guest-RAM file
@@ -29,13 +29,10 @@
  * one request at a time is on the wire, as in vtp_posix.c, because
  * virgo-host answers one request per connection in order.
  *
- * Hangs. Over TCP every connect, send and receive has a deadline: an op may
- * take its own wait (WAIT, FENCE_WAIT: its timeout, capped as the driver
- * caps it) plus a slack of VIRGO_TRANSPORT_TIMEOUT_MS (default 30 s, more
- * than any request the driver bounds by its 5 s command timeout). A host
- * that misses it, closes the connection or breaks the protocol is dropped:
- * that request and every later one fail with -VIRGO_EDEVLOST (-VIRGO_EPROTO
- * for the one that saw bad bytes), never a hang.
+ * Hangs. Over TCP every connect, send and receive has a deadline; the
+ * request/reply exchange, its checks and its deadlines are
+ * uapi/roundtrip.c's, shared with the Linux transport (roundtrip.h says
+ * what a host that misses them gets).
  *
  * MAP over TCP. The reply names the guest-RAM file (on Linux
  * /proc/PID/fd/N of virgo-host's memfd, reached under Wine through
@@ -65,8 +62,8 @@
 #include <string.h>
 
 #include "ioctl_decode.h"
+#include "client.h"
 #include "vtp.h"
-#include "wire.h"
 
 /* Newer than some SDKs' winerror.h (MinGW-w64's among them). */
 #ifndef ERROR_NO_SUCH_DEVICE
@@ -74,21 +71,16 @@
 #endif
 
 #define CONNECT_TIMEOUT_MS 5000u
-#define DEFAULT_SLACK_MS   30000u
-#define MAX_SLACK_MS       600000u
 #define MAX_EVENTS         8u
-#define OUT_CAP (VIRGO_MAX_CAPSET_SIZE > VIRGO_WIRE_MAP_OUT ? VIRGO_MAX_CAPSET_SIZE : VIRGO_WIRE_MAP_OUT)
 #define MAX_OBJECT_PATH    260u
 /* A fixed-address view can lose its range to another thread between the
  * probe and the map; a few tries make that vanishingly rare. */
 #define STITCH_TRIES       16
 
-struct vtp_map {
-	uint32_t handle;
-	uint32_t nviews;
-	uint8_t *addr;  /* what the caller got */
-	uint64_t size;
-	void **views;   /* what UnmapViewOfFile takes */
+/* A mapping's views: what UnmapViewOfFile takes. */
+struct vtp_views {
+	uint32_t n;
+	void *views[];
 };
 
 enum vtp_kind { VTP_DEVICE, VTP_SOCKET };
@@ -105,18 +97,12 @@ struct vtp {
 	/* socket */
 	SOCKET sock;
 	bool wsa;
-	bool dead;
 	char peer[160];
-	uint32_t seq;
-	uint32_t slack_ms;
 	uint32_t granularity;
 	HANDLE section;
 	char section_path[MAX_OBJECT_PATH];
 	uint64_t section_size;
-	struct vtp_map *maps;
-	uint32_t nmaps;
-	uint32_t out_len;
-	_Alignas(8) uint8_t out[OUT_CAP];  /* the last reply's out-data */
+	struct wire_client client; /* the exchange, the last reply, the mappings */
 };
 
 /* ---- errors ------------------------------------------------------------------- */
@@ -244,7 +230,7 @@ static int open_device(struct vtp *t, const char *path)
 		free(w);
 		if (ret)
 			fprintf(stderr, "virgo: cannot open the virgo device %s: %s (Win32 error %lu)\n", path,
-				vtp_strerror(ret), (unsigned long)err);
+				virgo_strerror(ret), (unsigned long)err);
 		return ret;
 	}
 	ret = find_device(&t->dev, &found, &err);
@@ -255,7 +241,7 @@ static int open_device(struct vtp *t, const char *path)
 			"VIRGO_TRANSPORT=tcp:HOST:PORT)\n");
 	else if (ret)
 		fprintf(stderr, "virgo: found %u virgo device interface(s) but opened none: %s (Win32 error %lu)\n",
-			found, vtp_strerror(ret), (unsigned long)err);
+			found, virgo_strerror(ret), (unsigned long)err);
 	return ret;
 }
 
@@ -346,8 +332,15 @@ static int sock_ready(SOCKET s, bool write, ULONGLONG deadline)
 	}
 }
 
-static int send_full(SOCKET s, const void *buf, size_t len, ULONGLONG deadline)
+static uint64_t now_ms(void *ctx)
 {
+	(void)ctx;
+	return GetTickCount64();
+}
+
+static int send_full(void *ctx, const void *buf, size_t len, uint64_t deadline)
+{
+	SOCKET s = ((struct vtp *)ctx)->sock;
 	const char *p = buf;
 
 	while (len) {
@@ -369,8 +362,9 @@ static int send_full(SOCKET s, const void *buf, size_t len, ULONGLONG deadline)
 	return 0;
 }
 
-static int recv_full(SOCKET s, void *buf, size_t len, ULONGLONG deadline)
+static int recv_full(void *ctx, void *buf, size_t len, uint64_t deadline)
 {
+	SOCKET s = ((struct vtp *)ctx)->sock;
 	char *p = buf;
 
 	while (len) {
@@ -464,85 +458,12 @@ static int connect_tcp(struct vtp *t, const char *hostport)
 	return 0;
 }
 
-/* The connection cannot be trusted any more: later requests fail at once. */
-static int sock_fail(struct vtp *t, uint32_t op, int err)
+static void dropped(void *ctx, uint32_t op)
 {
-	if (!t->dead)
-		fprintf(stderr, "virgo: %s: %s in op %u; connection dropped\n", t->peer,
-			err == -VIRGO_ETIMEDOUT ? "no reply in time" :
-			err == -VIRGO_EPROTO    ? "malformed reply" : "connection lost",
-			op);
-	t->dead = true;
+	struct vtp *t = ctx;
+
+	fprintf(stderr, "virgo: %s: %s in op %u; connection dropped\n", t->peer, t->client.conn.why, op);
 	shutdown(t->sock, SD_BOTH);
-	return err == -VIRGO_EPROTO ? err : -VIRGO_EDEVLOST;
-}
-
-/* How long an op may take: its own wait, as the driver caps it, plus slack. */
-static ULONGLONG op_deadline(const struct vtp *t, uint32_t op, const void *arg)
-{
-	uint64_t ns = 0;
-
-	if (op == VIRGO_OP_WAIT)
-		ns = ((const struct virgo_wait *)arg)->timeout_ns;
-	else if (op == VIRGO_OP_FENCE_WAIT)
-		ns = ((const struct virgo_fence_wait *)arg)->timeout_ns;
-	if (op == VIRGO_OP_WAIT || op == VIRGO_OP_FENCE_WAIT) {
-		if (!ns)
-			ns = VIRGO_DEFAULT_TIMEOUT_NS;
-		if (ns > VIRGO_MAX_TIMEOUT_NS)
-			ns = VIRGO_MAX_TIMEOUT_NS;
-	}
-	return GetTickCount64() + ns / 1000000u + t->slack_ms;
-}
-
-/* One request and its reply; the reply's out-data stays in t->out. */
-static int roundtrip(struct vtp *t, uint32_t op, void *arg)
-{
-	struct wire_msg m;
-	struct virgo_wire_resp r;
-	uint8_t args[64];
-	ULONGLONG deadline;
-	int ret, io;
-
-	_Static_assert(sizeof(args) >= sizeof(m.args), "reply args fit");
-	if (t->dead)
-		return -VIRGO_EDEVLOST;
-	t->out_len = 0;
-	ret = wire_pack(op, arg, ++t->seq, &m);
-	if (ret)
-		return ret;
-	deadline = op_deadline(t, op, arg);
-	io = send_full(t->sock, &m.hdr, sizeof(m.hdr), deadline);
-	if (!io)
-		io = send_full(t->sock, m.args, m.hdr.arg_size, deadline);
-	if (!io && m.hdr.in_size)
-		io = send_full(t->sock, m.in, m.hdr.in_size, deadline);
-	if (!io)
-		io = recv_full(t->sock, &r, sizeof(r), deadline);
-	if (!io && (r.magic != VIRGO_WIRE_MAGIC || r.seq != m.hdr.seq || r.op != m.hdr.op ||
-		    r.arg_size != m.hdr.arg_size || r.out_size > m.hdr.out_size || r.out_size > OUT_CAP))
-		io = -VIRGO_EPROTO;
-	if (!io)
-		io = recv_full(t->sock, args, r.arg_size, deadline);
-	if (!io && r.out_size)
-		io = recv_full(t->sock, t->out, r.out_size, deadline);
-	wire_msg_free(&m);
-	if (io)
-		return sock_fail(t, op, io);
-	if (r.status > 0)
-		return -VIRGO_EPROTO;
-	if (r.status)
-		return r.status;
-	t->out_len = r.out_size;
-	return wire_unpack(op, arg, args, r.arg_size, t->out, r.out_size);
-}
-
-static struct vtp_map *find_map(struct vtp *t, uint32_t handle)
-{
-	for (uint32_t i = 0; i < t->nmaps; i++)
-		if (t->maps[i].handle == handle)
-			return &t->maps[i];
-	return NULL;
 }
 
 static void unmap_views(void **views, uint32_t n)
@@ -552,15 +473,15 @@ static void unmap_views(void **views, uint32_t n)
 			UnmapViewOfFile(views[i]);
 }
 
-static void drop_map(struct vtp *t, uint32_t handle)
+static void unmap_record(void *ctx, uint64_t addr, uint64_t size, void *priv)
 {
-	struct vtp_map *m = find_map(t, handle);
+	struct vtp_views *v = priv;
 
-	if (m) {
-		unmap_views(m->views, m->nviews);
-		free(m->views);
-		*m = t->maps[--t->nmaps];
-	}
+	(void)ctx;
+	(void)addr;
+	(void)size;
+	unmap_views(v->views, v->n);
+	free(v);
 }
 
 typedef WCHAR *(CDECL *dos_name_fn)(const char *unix_path);
@@ -661,16 +582,17 @@ static void *map_view(HANDLE section, uint64_t offset, uint64_t len, void *at)
 
 /* Lays n runs (offsets in the section) out one after the other. */
 static int map_runs(struct vtp *t, uint32_t handle, const struct virgo_wire_run *runs, uint32_t n, uint64_t total,
-		    struct vtp_map *out)
+		    uint64_t *addr, struct vtp_views **out)
 {
 	const uint64_t g = t->granularity;
 	const uint64_t delta = runs[0].offset % g; /* first view starts this far before the data */
-	void **views = calloc(n, sizeof(*views));
+	struct vtp_views *rec = calloc(1, sizeof(*rec) + sizeof(void *) * n);
+	void **views = rec ? rec->views : NULL;
 	uint64_t at = delta + runs[0].len;
 	DWORD err = 0;
 	int ret = -VIRGO_ENOMEM;
 
-	if (!views)
+	if (!rec)
 		return -VIRGO_ENOMEM;
 	for (uint32_t i = 1; i < n; i++) {
 		if (runs[i].offset % g || at % g) {
@@ -679,7 +601,7 @@ static int map_runs(struct vtp *t, uint32_t handle, const struct virgo_wire_run 
 				"and run %u (offset %#llx) is not on a %llu KiB boundary, where Windows places views\n",
 				t->peer, handle, (unsigned long long)total, n, i, (unsigned long long)runs[i].offset,
 				(unsigned long long)(g >> 10));
-			free(views);
+			free(rec);
 			return -VIRGO_ENOTSUP;
 		}
 		at += runs[i].len;
@@ -729,125 +651,61 @@ static int map_runs(struct vtp *t, uint32_t handle, const struct virgo_wire_run 
 	if (ret) {
 		fprintf(stderr, "virgo: %s: cannot map resource %u: no view of %llu bytes (Win32 error %lu)\n", t->peer,
 			handle, (unsigned long long)total, (unsigned long)err);
-		free(views);
+		free(rec);
 		return ret;
 	}
-	*out = (struct vtp_map){ .handle = handle, .nviews = n, .addr = (uint8_t *)views[0] + delta, .size = total,
-				 .views = views };
+	rec->n = n;
+	*addr = (uint64_t)(uintptr_t)((uint8_t *)views[0] + delta);
+	*out = rec;
 	return 0;
 }
 
-/* A MAP reply: virgo_wire_map, its runs, the file's path (uapi.h). */
-static int map_reply(struct vtp *t, struct virgo_map *a)
+/* A MAP reply (client.c parsed it): its runs, merged where they follow
+ * each other in the file, as views of the file's section. */
+static int map_reply(void *ctx, uint32_t handle, const struct wire_map_reply *wr, const char *path, uint64_t *addr,
+		     void **priv)
 {
-	struct virgo_wire_map wm;
+	struct vtp *t = ctx;
 	struct virgo_wire_run *runs;
-	struct vtp_map rec, *grown;
-	char path[MAX_OBJECT_PATH];
-	uint64_t total = 0;
+	struct vtp_views *rec = NULL;
 	uint32_t n = 0;
 	int ret;
 
-	if (t->out_len < sizeof(wm))
-		return -VIRGO_EPROTO;
-	memcpy(&wm, t->out, sizeof(wm));
-	if (!wm.nruns || (uint64_t)wm.nruns * sizeof(*runs) + sizeof(wm) + wm.path_len > t->out_len)
-		return -VIRGO_EPROTO;
-	if (!wm.path_len || wm.path_len >= sizeof(path)) {
+	if (!path[0]) {
 		/* No path: a UNIX-socket reply, which would carry an fd. */
 		fprintf(stderr, "virgo: %s: the host's MAP reply names no file that this process can open\n", t->peer);
 		return -VIRGO_EPROTO;
 	}
-	memcpy(path, t->out + t->out_len - wm.path_len, wm.path_len);
-	path[wm.path_len] = 0;
-	if (strlen(path) != wm.path_len)
-		return -VIRGO_EPROTO;
-	runs = malloc(sizeof(*runs) * wm.nruns);
+	runs = malloc(sizeof(*runs) * wr->map.nruns);
 	if (!runs)
 		return -VIRGO_ENOMEM;
 	/* Runs that follow each other in the file are one run to Windows. */
-	for (uint32_t i = 0; i < wm.nruns; i++) {
-		struct virgo_wire_run r;
+	for (uint32_t i = 0; i < wr->map.nruns; i++) {
+		struct virgo_wire_run r = wire_map_run(wr, i);
 
-		memcpy(&r, t->out + sizeof(wm) + sizeof(r) * i, sizeof(r));
-		if (!r.len || r.offset > wm.object_size || r.len > wm.object_size - r.offset ||
-		    r.len > (uint64_t)SIZE_MAX - total) {
-			free(runs);
-			return -VIRGO_EPROTO;
-		}
-		total += r.len;
 		if (n && runs[n - 1].offset + runs[n - 1].len == r.offset)
 			runs[n - 1].len += r.len;
 		else
 			runs[n++] = r;
 	}
-	ret = get_section(t, a->bo_handle, path, wm.object_size);
+	ret = get_section(t, handle, path, wr->map.object_size);
 	if (!ret)
-		ret = map_runs(t, a->bo_handle, runs, n, total, &rec);
+		ret = map_runs(t, handle, runs, n, wr->total, addr, &rec);
 	free(runs);
-	if (ret)
-		return ret;
-	grown = realloc(t->maps, sizeof(*grown) * (t->nmaps + 1));
-	if (!grown) {
-		unmap_views(rec.views, rec.nviews);
-		free(rec.views);
-		return -VIRGO_ENOMEM;
-	}
-	t->maps = grown;
-	t->maps[t->nmaps++] = rec;
-	a->addr = (uint64_t)(uintptr_t)rec.addr;
-	a->size = rec.size;
-	return 0;
+	*priv = rec;
+	return ret;
 }
+
+static const struct wire_client_ops client_ops = { .map = map_reply, .unmap = unmap_record, .dropped = dropped };
 
 static int socket_ioctl(struct vtp *t, uint32_t op, void *arg)
 {
 	int ret;
 
 	AcquireSRWLockExclusive(&t->lock);
-	if (op == VIRGO_OP_MAP) {
-		struct virgo_map *a = arg;
-		struct vtp_map *m = find_map(t, a->bo_handle);
-
-		if (m) {
-			/* One mapping per resource per handle, as the driver has. */
-			a->addr = (uint64_t)(uintptr_t)m->addr;
-			a->size = m->size;
-			ReleaseSRWLockExclusive(&t->lock);
-			return 0;
-		}
-	}
-	ret = roundtrip(t, op, arg);
-	if (!ret && op == VIRGO_OP_MAP) {
-		ret = map_reply(t, arg);
-		if (ret) {
-			/* The host keeps a mapping we do not have: undo it, so
-			 * that its state and ours agree. */
-			struct virgo_unmap u = { .bo_handle = ((struct virgo_map *)arg)->bo_handle };
-
-			roundtrip(t, VIRGO_OP_UNMAP, &u);
-		}
-	}
-	if (!ret && op == VIRGO_OP_UNMAP)
-		drop_map(t, ((struct virgo_unmap *)arg)->bo_handle);
-	if (!ret && op == VIRGO_OP_RESOURCE_CLOSE)
-		drop_map(t, ((struct virgo_resource_close *)arg)->bo_handle);
+	ret = wire_client_ioctl(&t->client, op, arg);
 	ReleaseSRWLockExclusive(&t->lock);
 	return ret;
-}
-
-static uint32_t slack_ms(void)
-{
-	const char *s = getenv("VIRGO_TRANSPORT_TIMEOUT_MS");
-	char *end;
-	unsigned long v;
-
-	if (!s || !*s)
-		return DEFAULT_SLACK_MS;
-	v = strtoul(s, &end, 10);
-	if (*end || !v)
-		return DEFAULT_SLACK_MS;
-	return v > MAX_SLACK_MS ? MAX_SLACK_MS : (uint32_t)v;
 }
 
 /* ---- vtp.h ---------------------------------------------------------------------- */
@@ -889,7 +747,8 @@ int vtp_open(const char *spec, struct vtp **out)
 			return -VIRGO_ENODEV;
 		}
 		t->wsa = true;
-		t->slack_ms = slack_ms();
+		wire_client_init(&t->client, &(struct wire_io){ .send = send_full, .recv = recv_full, .now_ms = now_ms },
+				 &client_ops, t, wire_slack_ms(getenv("VIRGO_TRANSPORT_TIMEOUT_MS")), MAX_OBJECT_PATH);
 		GetSystemInfo(&si);
 		t->granularity = si.dwAllocationGranularity ? si.dwAllocationGranularity : 65536u;
 		ret = connect_tcp(t, s + 4);
@@ -924,9 +783,8 @@ void vtp_close(struct vtp *t)
 		CloseHandle(t->dev);
 	for (uint32_t i = 0; i < t->nevents; i++)
 		CloseHandle(t->events[i]);
-	while (t->nmaps)
-		drop_map(t, t->maps[0].handle);
-	free(t->maps);
+	if (t->kind == VTP_SOCKET)
+		wire_client_close(&t->client);
 	if (t->section)
 		CloseHandle(t->section);
 	if (t->sock != INVALID_SOCKET)
@@ -934,28 +792,4 @@ void vtp_close(struct vtp *t)
 	if (t->wsa)
 		WSACleanup();
 	free(t);
-}
-
-const char *vtp_strerror(int err)
-{
-	switch (err < 0 ? -err : err) {
-	case 0: return "ok";
-	case VIRGO_EPERM: return "not allowed";
-	case VIRGO_ENOENT: return "no such handle";
-	case VIRGO_EIO: return "the device reported an error";
-	case VIRGO_E2BIG: return "too big";
-	case VIRGO_ENOMEM: return "out of memory";
-	case VIRGO_EFAULT: return "bad address";
-	case VIRGO_EBUSY: return "busy";
-	case VIRGO_EEXIST: return "already exists";
-	case VIRGO_ENODEV: return "no device (is the virgo driver installed, or virgo-host running?)";
-	case VIRGO_EINVAL: return "invalid argument";
-	case VIRGO_ENOSPC: return "out of ids";
-	case VIRGO_EPROTO: return "protocol error";
-	case VIRGO_EOVERFLOW: return "overflow";
-	case VIRGO_ENOTSUP: return "not supported";
-	case VIRGO_ETIMEDOUT: return "timed out";
-	case VIRGO_EDEVLOST: return "device lost";
-	default: return "unknown error";
-	}
 }

@@ -371,12 +371,12 @@ static void vtp_dev_close(void *priv)
 
 struct virgl_winsys *virgo_winsys_create(struct sw_winsys *sws)
 {
-	struct virgo_ws_device dev = { .ioctl = vtp_dev_ioctl, .close = vtp_dev_close, .strerror = vtp_strerror };
+	struct virgo_ws_device dev = { .ioctl = vtp_dev_ioctl, .close = vtp_dev_close, .strerror = virgo_strerror };
 	struct vtp *t;
 	int ret = vtp_open(NULL, &t);
 
 	if (ret) {
-		mesa_loge("virgo: cannot reach the virgo driver: %s", vtp_strerror(ret));
+		mesa_loge("virgo: cannot reach the virgo driver: %s", virgo_strerror(ret));
 		return NULL;
 	}
 	dev.priv = t;

@@ -4,10 +4,9 @@
 # tests/wine/vtp/run.sh: the Windows transport (umd/transport/vtp_win.c)
 # under Wine against a private virgo-host over loopback TCP.
 #
-#   - compiles vtp_win.c, wire.c and kmd/win/ioctl_decode.c with MinGW-w64,
-#     -std=c11 -Wall -Wextra -Werror (the Windows build of the transport)
-#   - builds vtp_test.exe (static libgcc: only system DLLs) and checks its
-#     imports
+#   - takes vtp_test.exe from the Windows cross build (build/win64, made
+#     here with `make win64`: the transport, uapi/ and the test with
+#     -std=c11 -Wall -Wextra -Werror, static libgcc) and checks its imports
 #   - starts virgo-host on a free loopback port (its UNIX socket in the
 #     build folder), runs vtp_test.exe under wine64 with a private
 #     WINEPREFIX, and passes its PASS/FAIL lines on
@@ -74,26 +73,13 @@ if [[ ! -x "$HOST" ]]; then
 	finish
 fi
 
-# ---- build -----------------------------------------------------------------------------
-CFLAGS=(-std=c11 -Wall -Wextra -Werror -O2 -g -Iinclude -Iumd/transport -Ikmd/win)
-TRANSPORT=(umd/transport/vtp_win.c umd/transport/wire.c kmd/win/ioctl_decode.c)
-
-strict_ok=1
-: >"$OUT/build.log"
-for src in "${TRANSPORT[@]}"; do
-	if ! "$MINGW" "${CFLAGS[@]}" -c "$src" -o "$OUT/$(basename "$src" .c).o" >>"$OUT/build.log" 2>&1; then
-		strict_ok=0
-	fi
-done
-if ((strict_ok)); then ok "transport_builds_strict (${CFLAGS[*]:0:4})"; else bad "transport_builds_strict"; show "$OUT/build.log"; fi
-
-EXE=$OUT/vtp_test.exe
-if "$MINGW" "${CFLAGS[@]}" -Idemo -o "$EXE" tests/wine/vtp/vtp_test.c "${TRANSPORT[@]}" demo/virgl_enc.c \
-	demo/scene_triangle.c -static-libgcc -lsetupapi -lws2_32 >"$OUT/build-test.log" 2>&1; then
-	ok "test_builds"
+# ---- build ---------------------------------------------------------------------------
+EXE=build/win64/tests/wine/vtp/vtp_test.exe
+if make --no-print-directory win64 >"$OUT/build.log" 2>&1 && [[ -f $EXE ]]; then
+	ok "test_builds (make win64: -Wall -Wextra -Werror)"
 else
-	bad "test_builds"
-	show "$OUT/build-test.log"
+	bad "test_builds (make win64)"
+	show "$OUT/build.log"
 	finish
 fi
 

@@ -223,22 +223,22 @@ static void test_open_failures(void)
 	int ret, port = closed_port();
 
 	ret = vtp_open("bogus:1", &t);
-	result("open_bad_spec", ret == -VIRGO_EINVAL && !t, "got %d (%s)", ret, vtp_strerror(ret));
+	result("open_bad_spec", ret == -VIRGO_EINVAL && !t, "got %d (%s)", ret, virgo_strerror(ret));
 	ret = vtp_open("unix:/tmp/virgo.sock", &t);
-	result("open_unix_refused", ret == -VIRGO_ENOTSUP && !t, "got %d (%s)", ret, vtp_strerror(ret));
+	result("open_unix_refused", ret == -VIRGO_ENOTSUP && !t, "got %d (%s)", ret, virgo_strerror(ret));
 	ret = vtp_open("tcp:127.0.0.1", &t);
-	result("open_tcp_no_port", ret == -VIRGO_EINVAL && !t, "got %d (%s)", ret, vtp_strerror(ret));
+	result("open_tcp_no_port", ret == -VIRGO_EINVAL && !t, "got %d (%s)", ret, virgo_strerror(ret));
 	/* The kernel driver's path: SetupAPI finds no interface here. */
 	ret = vtp_open("device", &t);
-	result("open_device_none", ret == -VIRGO_ENODEV && !t, "got %d (%s)", ret, vtp_strerror(ret));
+	result("open_device_none", ret == -VIRGO_ENODEV && !t, "got %d (%s)", ret, virgo_strerror(ret));
 	ret = vtp_open("device:\\\\.\\VirgoNoSuchDevice", &t);
-	result("open_device_path_none", ret == -VIRGO_ENODEV && !t, "got %d (%s)", ret, vtp_strerror(ret));
+	result("open_device_path_none", ret == -VIRGO_ENODEV && !t, "got %d (%s)", ret, virgo_strerror(ret));
 	snprintf(spec, sizeof(spec), "tcp:127.0.0.1:%d", port);
 	t0 = GetTickCount64();
 	ret = port ? vtp_open(spec, &t) : -1;
 	t0 = GetTickCount64() - t0;
 	result("open_refused", port && ret == -VIRGO_ENODEV && !t && t0 < 6000, "port %d: got %d (%s) after %llu ms",
-	       port, ret, vtp_strerror(ret), (unsigned long long)t0);
+	       port, ret, virgo_strerror(ret), (unsigned long long)t0);
 }
 
 /* ---- against the real host ------------------------------------------------------- */
@@ -303,7 +303,7 @@ static void test_context(struct state *s)
 		return;
 	}
 	ret = vtp_ioctl(s->t, VIRGO_OP_CONTEXT_INIT, &ci);
-	result("context_init", ret == 0, "got %d (%s)", ret, vtp_strerror(ret));
+	result("context_init", ret == 0, "got %d (%s)", ret, virgo_strerror(ret));
 	ret = vtp_ioctl(s->t, VIRGO_OP_CONTEXT_INIT, &ci);
 	result("context_init_twice", ret == -VIRGO_EEXIST, "got %d", ret);
 }
@@ -316,11 +316,11 @@ static void test_resources(struct state *s)
 	int ret;
 
 	ret = create_buffer(s->t, BUF_SIZE, &s->buf, &s->buf_res);
-	result("create_buffer", !ret && s->buf && s->buf_res, "got %d (%s)", ret, vtp_strerror(ret));
+	result("create_buffer", !ret && s->buf && s->buf_res, "got %d (%s)", ret, virgo_strerror(ret));
 	ret = create(s->t, 2 /* PIPE_TEXTURE_2D */, 1 /* B8G8R8A8_UNORM */,
 		     VENC_BIND_RENDER_TARGET | VENC_BIND_SAMPLER_VIEW, TEX_W, TEX_H, TEX_SIZE, &s->tex, &s->tex_res);
 	result("create_texture_2d", !ret && s->tex && s->tex_res && s->tex != s->buf, "got %d (%s)", ret,
-	       vtp_strerror(ret));
+	       virgo_strerror(ret));
 	ri.bo_handle = s->buf;
 	ret = vtp_ioctl(s->t, VIRGO_OP_RESOURCE_INFO, &ri);
 	result("resource_info", !ret && ri.res_handle == s->buf_res && ri.size >= BUF_SIZE && ri.blob_mem == 0,
@@ -331,7 +331,7 @@ static void test_resources(struct state *s)
 
 	ret = map(s->t, s->buf, &s->buf_map, &size);
 	result("map_buffer", !ret && s->buf_map && size == BUF_SIZE, "ret %d (%s) addr %p size %llu", ret,
-	       vtp_strerror(ret), (void *)s->buf_map, (unsigned long long)size);
+	       virgo_strerror(ret), (void *)s->buf_map, (unsigned long long)size);
 	if (!s->buf_map)
 		return;
 	info("buffer mapped at %p (%llu bytes; offset in guest RAM %% 64 KiB = %#x)", (void *)s->buf_map,
@@ -342,7 +342,7 @@ static void test_resources(struct state *s)
 	ret = map(s->t, s->tex, &s->tex_map, &size);
 	/* The mapping is the backing: whole pages. */
 	result("map_texture", !ret && s->tex_map && size == ((TEX_SIZE + 4095u) & ~4095u), "ret %d (%s) size %llu", ret,
-	       vtp_strerror(ret), (unsigned long long)size);
+	       virgo_strerror(ret), (unsigned long long)size);
 }
 
 static void test_transfers(struct state *s)
@@ -368,7 +368,7 @@ static void test_transfers(struct state *s)
 	if (!ret)
 		ret = wait_bo(s->t, s->buf);
 	at = ret ? -2 : differs(s->buf_map, BUF_SIZE, 1);
-	result("buffer_roundtrip", !ret && at < 0, "ret %d (%s), first difference at %lld", ret, vtp_strerror(ret),
+	result("buffer_roundtrip", !ret && at < 0, "ret %d (%s), first difference at %lld", ret, virgo_strerror(ret),
 	       (long long)at);
 
 	fill(s->tex_map, TEX_SIZE, 2);
@@ -381,7 +381,7 @@ static void test_transfers(struct state *s)
 	if (!ret)
 		ret = wait_bo(s->t, s->tex);
 	at = ret ? -2 : differs(s->tex_map, TEX_SIZE, 2);
-	result("texture_roundtrip", !ret && at < 0, "ret %d (%s), first difference at %lld", ret, vtp_strerror(ret),
+	result("texture_roundtrip", !ret && at < 0, "ret %d (%s), first difference at %lld", ret, virgo_strerror(ret),
 	       (long long)at);
 }
 
@@ -394,10 +394,10 @@ static void test_exec(struct state *s)
 	ret = exec(s->t, nops, sizeof(nops), bos, 1, &f1);
 	if (!ret)
 		ret = exec(s->t, nops, sizeof(nops), NULL, 0, &f2);
-	result("execbuffer_fences", !ret && f1 && f2 > f1, "ret %d (%s) fences %llu %llu", ret, vtp_strerror(ret),
+	result("execbuffer_fences", !ret && f1 && f2 > f1, "ret %d (%s) fences %llu %llu", ret, virgo_strerror(ret),
 	       (unsigned long long)f1, (unsigned long long)f2);
 	ret = fence_wait(s->t, f2, 0);
-	result("fence_wait", ret == 0, "got %d (%s)", ret, vtp_strerror(ret));
+	result("fence_wait", ret == 0, "got %d (%s)", ret, virgo_strerror(ret));
 	ret = fence_wait(s->t, f1, VIRGO_WAIT_NOWAIT);
 	result("fence_wait_nowait_signalled", ret == 0, "got %d", ret);
 	ret = fence_wait(s->t, f2 + 1000, 0);
@@ -454,7 +454,7 @@ static void test_triangle(struct state *s)
 		if (scene_triangle_check_full(px, SCENE_RT_STRIDE, SCENE_RT_WIDTH, SCENE_RT_HEIGHT, why, sizeof(why)))
 			ret = 1;
 	}
-	result("triangle_pixels", ret == 0, "ret %d (%s) %s", ret, ret < 0 ? vtp_strerror(ret) : "", why);
+	result("triangle_pixels", ret == 0, "ret %d (%s) %s", ret, ret < 0 ? virgo_strerror(ret) : "", why);
 	if (vb)
 		close_bo(s->t, vb);
 	if (rt)
@@ -552,7 +552,7 @@ static DWORD WINAPI worker_main(void *arg)
 		if (ret) {
 			w->errors++;
 			snprintf(w->why, sizeof(w->why), "thread %u iteration %u: %d (%s)", w->id, i, ret,
-				 ret < 0 ? vtp_strerror(ret) : "wrong value");
+				 ret < 0 ? virgo_strerror(ret) : "wrong value");
 		}
 	}
 	return 0;
@@ -589,7 +589,7 @@ static void test_isolation(struct state *s)
 	uint8_t *p;
 	int ret = vtp_open(NULL, &t2);
 
-	result("second_handle", ret == 0, "got %d (%s)", ret, vtp_strerror(ret));
+	result("second_handle", ret == 0, "got %d (%s)", ret, virgo_strerror(ret));
 	if (ret)
 		return;
 	param(t2, VIRGO_PARAM_LIVE_HANDLES, &handles);
@@ -641,7 +641,7 @@ static void test_fragmented(struct state *s)
 	}
 	ret = create_buffer(s->t, size, &big, NULL);
 	if (ret) {
-		result("fragmented_backing", false, "the buffer over several holes: %d (%s)", ret, vtp_strerror(ret));
+		result("fragmented_backing", false, "the buffer over several holes: %d (%s)", ret, virgo_strerror(ret));
 		goto out;
 	}
 	ret = map(s->t, big, &p, NULL);
@@ -658,7 +658,7 @@ static void test_fragmented(struct state *s)
 		at = ret ? -2 : differs(p, size, 3);
 		info("a buffer over %u MiB of fragmented guest RAM mapped at %p", size >> 20, (void *)p);
 		result("fragmented_backing", !ret && at < 0, "ret %d (%s), first difference at %lld", ret,
-		       vtp_strerror(ret), (long long)at);
+		       virgo_strerror(ret), (long long)at);
 	} else if (ret == -VIRGO_ENOTSUP) {
 		int again = map(s->t, big, &p, NULL), un = unmap(s->t, big);
 		uint64_t f = 0;
@@ -668,7 +668,7 @@ static void test_fragmented(struct state *s)
 		result("fragmented_backing", again == -VIRGO_ENOTSUP && un == -VIRGO_EINVAL && x == 0,
 		       "second map %d, unmap %d (the host must hold no mapping), transfer %d", again, un, x);
 	} else {
-		result("fragmented_backing", false, "map: %d (%s)", ret, vtp_strerror(ret));
+		result("fragmented_backing", false, "map: %d (%s)", ret, virgo_strerror(ret));
 	}
 out:
 	if (big)
@@ -1020,7 +1020,7 @@ int main(void)
 	test_open_failures();
 	ret = vtp_open(NULL, &s.t);
 	result("open_from_env", ret == 0 && s.t, "VIRGO_TRANSPORT=%s: %d (%s)",
-	       getenv("VIRGO_TRANSPORT") ? getenv("VIRGO_TRANSPORT") : "(unset)", ret, vtp_strerror(ret));
+	       getenv("VIRGO_TRANSPORT") ? getenv("VIRGO_TRANSPORT") : "(unset)", ret, virgo_strerror(ret));
 	if (ret) {
 		printf("%u passed, %u failed\n", npass, nfail);
 		return 1;

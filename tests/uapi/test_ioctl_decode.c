@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_ioctl_decode.c: the Windows driver's request decoding and status
- * mapping (kmd/win/ioctl_decode.c), compiled natively on Linux.
+ * mapping (uapi/ioctl_decode.c), compiled natively on Linux.
  *
- * Built twice by tests/win/check.sh: natively (gcc, with sanitizers) and,
+ * Built twice (tests/uapi/meson.build): natively (gcc, with sanitizers) and,
  * when Wine is there, as a Windows program that also compares the Win32
  * column of the table with what ntdll's RtlNtStatusToDosError says.
  */

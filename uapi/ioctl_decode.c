@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* ioctl_decode.c: see ioctl_decode.h. No Windows header on purpose. */
+/* ioctl_decode.c: see ioctl_decode.h. No Windows header on purpose: the
+ * kernel driver, the Windows transport and the Linux tests build it alike. */
 #include "ioctl_decode.h"
 
 #include <stddef.h>

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+/* The client's side of the socket encoding (wire.h). */
 #include "wire.h"
 
 #include <stdlib.h>
@@ -57,7 +58,10 @@ int wire_pack(uint32_t op, const void *arg, uint32_t seq, struct wire_msg *m)
 			if (p[i].param != VIRGO_CTX_PARAM_DEBUG_NAME)
 				continue;
 			const char *name = ptr(p[i].value);
-			uint32_t len = (uint32_t)strnlen(name, VIRGO_MAX_DEBUG_NAME - 1);
+			uint32_t len = 0;
+
+			while (len < VIRGO_MAX_DEBUG_NAME - 1 && name[len])
+				len++;
 
 			ret = grow(m, name, len, &off);
 			if (!ret) {
@@ -139,6 +143,48 @@ int wire_unpack(uint32_t op, void *arg, const uint8_t *args, uint32_t arg_size, 
 		break;
 	default:
 		break;
+	}
+	return 0;
+}
+
+struct virgo_wire_run wire_map_run(const struct wire_map_reply *r, uint32_t i)
+{
+	struct virgo_wire_run run;
+
+	memcpy(&run, r->runs + sizeof(run) * i, sizeof(run));
+	return run;
+}
+
+int wire_map_parse(const uint8_t *out, uint32_t out_len, struct wire_map_reply *r, char *path_buf,
+		   uint32_t path_cap)
+{
+	memset(r, 0, sizeof(*r));
+	if (path_cap)
+		path_buf[0] = 0;
+	if (out_len < sizeof(r->map))
+		return -VIRGO_EPROTO;
+	memcpy(&r->map, out, sizeof(r->map));
+	if (!r->map.nruns || (uint64_t)r->map.nruns * sizeof(struct virgo_wire_run) + sizeof(r->map) +
+				     r->map.path_len > out_len)
+		return -VIRGO_EPROTO;
+	r->runs = out + sizeof(r->map);
+	for (uint32_t i = 0; i < r->map.nruns; i++) {
+		struct virgo_wire_run run = wire_map_run(r, i);
+
+		/* A run outside the object would map someone else's memory, or
+		 * nothing; a sum that wraps would map less than it says. */
+		if (!run.len || run.offset > r->map.object_size || run.len > r->map.object_size - run.offset ||
+		    run.len > UINT64_MAX - r->total)
+			return -VIRGO_EPROTO;
+		r->total += run.len;
+	}
+	if (r->map.path_len) {
+		if (r->map.path_len >= path_cap)
+			return -VIRGO_EPROTO;
+		memcpy(path_buf, out + out_len - r->map.path_len, r->map.path_len);
+		path_buf[r->map.path_len] = 0;
+		if (strlen(path_buf) != r->map.path_len)
+			return -VIRGO_EPROTO;
 	}
 	return 0;
 }
