@@ -499,7 +499,9 @@ int vgpu_create(struct ram *ram, const struct vgpu_config *cfg, struct vgpu **ou
 		return -ENOMEM;
 	g->ram = ram;
 	g->cfg = *cfg;
-	g->max_hostmem = cfg->max_hostmem ? cfg->max_hostmem : VGPU_DEFAULT_HOSTMEM;
+	/* The config is the budget from here on: 0 meant the default. */
+	if (!g->cfg.max_hostmem)
+		g->cfg.max_hostmem = VGPU_DEFAULT_HOSTMEM;
 	g->rng = cfg->faults.seed ? cfg->faults.seed : 1;
 	g->config.num_scanouts = 1;
 	g->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -221,7 +221,7 @@ static uint32_t new_res(struct vgpu *g, uint32_t id, struct virgl_renderer_resou
 	if (vgpu_mem_charge(g, bytes)) {
 		hlog(HLOG_INFO, "resource %u: %llu bytes would pass the host memory budget (%llu of %llu in use)", id,
 		     (unsigned long long)bytes, (unsigned long long)g->st.hostmem,
-		     (unsigned long long)g->max_hostmem);
+		     (unsigned long long)g->cfg.max_hostmem);
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
 	r = calloc(1, sizeof(*r));

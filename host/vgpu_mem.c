@@ -3,7 +3,7 @@
  * its create command, and virglrenderer allocates that storage on the host
  * at once (llvmpipe: one malloc of the whole buffer), so without a bound
  * one command can make the host allocate 4 GiB (found by fuzz_device).
- * Every resource the guest makes is charged with an upper bound of its
+ * Every resource the guest makes is charged with an estimate of its
  * storage before virglrenderer sees it, and refused with
  * ERR_OUT_OF_MEMORY once the budget would be passed; QEMU bounds its 2D
  * resources the same way (max_hostmem), not its virgl ones.
@@ -118,7 +118,7 @@ uint64_t vgpu_mem_estimate(uint32_t target, uint32_t format, uint32_t width, uin
 
 uint32_t vgpu_mem_charge(struct vgpu *g, uint64_t bytes)
 {
-	if (bytes > g->max_hostmem || g->st.hostmem > g->max_hostmem - bytes) {
+	if (bytes > g->cfg.max_hostmem || g->st.hostmem > g->cfg.max_hostmem - bytes) {
 		g->st.hostmem_refused++;
 		return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
 	}
@@ -131,35 +131,26 @@ void vgpu_mem_release(struct vgpu *g, uint64_t bytes)
 	g->st.hostmem -= bytes;
 }
 
-/* The PIPE_RESOURCE_CREATE commands of a stream, walked as virglrenderer's
- * decoder walks it (a header, then its length in dwords); what it would
- * reject as truncated is left to it. */
+static void free_list(struct vpend *w)
+{
+	while (w) {
+		struct vpend *next = w->next;
+
+		free(w);
+		w = next;
+	}
+}
+
+/* The PIPE_RESOURCE_CREATE commands of a stream, walked once as
+ * virglrenderer's decoder walks it (a header, then its length in dwords);
+ * what it would reject as truncated is left to it. The stream is charged
+ * as a whole, so a refused one creates none of them. */
 uint32_t vgpu_mem_charge_stream(struct vgpu *g, struct vctx *x, const uint32_t *s, uint32_t ndw)
 {
+	struct vpend *list = NULL, *last = NULL;
 	uint64_t total = 0;
-	uint32_t n = 0, ret;
+	uint32_t ret;
 
-	for (uint32_t i = 0; i < ndw;) {
-		uint32_t len = s[i] >> 16;
-
-		if ((s[i] & 0xff) == CCMD_PIPE_RESOURCE_CREATE && len == PRC_LEN && ndw - i > PRC_LEN) {
-			const uint32_t *p = s + i;
-			uint64_t b = vgpu_mem_estimate(p[1], p[2], p[4], p[5], p[6], p[7], p[8], p[9]);
-
-			total = add_sat(total, b);
-			n++;
-		}
-		if (ndw - i <= len)
-			break;
-		i += len + 1;
-	}
-	if (!n)
-		return 0;
-	ret = vgpu_mem_charge(g, total);
-	if (ret)
-		return ret;
-	/* Charged as a whole first, so a refused stream runs none of them. */
-	vgpu_mem_release(g, total);
 	for (uint32_t i = 0; i < ndw;) {
 		uint32_t len = s[i] >> 16;
 
@@ -167,18 +158,31 @@ uint32_t vgpu_mem_charge_stream(struct vgpu *g, struct vctx *x, const uint32_t *
 			const uint32_t *p = s + i;
 			struct vpend *w = malloc(sizeof(*w));
 
-			if (!w)
+			if (!w) {
+				free_list(list);
 				return VIRTIO_GPU_RESP_ERR_OUT_OF_MEMORY;
+			}
 			w->bytes = vgpu_mem_estimate(p[1], p[2], p[4], p[5], p[6], p[7], p[8], p[9]);
 			w->blob_id = p[11];
-			w->next = x->pending;
-			x->pending = w;
-			g->st.hostmem += w->bytes;
+			w->next = list;
+			list = w;
+			if (!last)
+				last = w;
+			total = add_sat(total, w->bytes);
 		}
 		if (ndw - i <= len)
 			break;
 		i += len + 1;
 	}
+	if (!list)
+		return 0;
+	ret = vgpu_mem_charge(g, total);
+	if (ret) {
+		free_list(list);
+		return ret;
+	}
+	last->next = x->pending;
+	x->pending = list;
 	return 0;
 }
 

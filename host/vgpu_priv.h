@@ -70,7 +70,6 @@ struct vgpu {
 	struct vqdev q[NQUEUES];
 	struct vres *res;
 	struct vctx *ctx;
-	uint64_t max_hostmem;    /* the budget: cfg.max_hostmem or the default */
 	struct held *held_head, *held_tail;
 	struct delayed *delayed_head, *delayed_tail;
 	uint32_t ndelayed;
