@@ -29,6 +29,8 @@ struct os_caller {
 	uint32_t out_cap;
 	uint32_t out_len;
 	struct host_map *last_map;
+	uint64_t owner;   /* the connection: each client is one process */
+	int fd;           /* its socket: a client that hung up gave up its waits */
 };
 
 struct os_dev {

@@ -178,7 +178,8 @@ static int serve_one(struct conn *c)
 	}
 	if (ret)
 		goto done;
-	caller = (struct os_caller){ .in = in, .in_len = req.in_size, .out = out, .out_cap = req.out_size };
+	caller = (struct os_caller){ .in = in, .in_len = req.in_size, .out = out, .out_cap = req.out_size,
+				     .owner = (uint64_t)(uintptr_t)c, .fd = c->fd };
 	if (req.arg_size >= 4)
 		memcpy(&handle, args, 4);
 	status = core_ioctl(c->file, &caller, req.op, args, req.arg_size);

@@ -59,7 +59,8 @@ mkdir -p "$OBJ/cov" "$OBJ/plain"
 
 CORE=(kmd/core/*.c)
 FAKE=(tests/unit/fake_os.c tests/unit/fake_sync.c tests/unit/fake_user.c tests/unit/fake_ram.c
-      tests/unit/fake_pci.c tests/unit/fake_dev.c tests/unit/fake_vq.c tests/unit/fake_gpu.c tests/unit/fake_res.c)
+      tests/unit/fake_pci.c tests/unit/fake_dev.c tests/unit/fake_vq.c tests/unit/fake_gpu.c tests/unit/fake_res.c
+      tests/unit/fake_paged.c)
 DEV=(host/ram.c host/vpci.c host/vqdev.c host/vgpu.c host/vgpu_cmd.c host/vgpu_mem.c)
 HOST=(host/os_host.c host/machine.c kmd/posix/os_posix.c host/log.c)
 # The socket encoding's server side (host/server.c decodes with it)

@@ -54,6 +54,8 @@ static const struct {
 	{ VIRGO_EOVERFLOW, 0xC0000095u, 534 },
 	{ VIRGO_ENOTSUP, 0xC00000BBu, 50 },
 	{ VIRGO_ETIMEDOUT, 0xC00000B5u, 121 },
+	{ VIRGO_EDQUOT, 0xC00000A1u, 1453 },
+	{ VIRGO_ECANCELED, 0xC0000120u, 995 },
 	{ VIRGO_EDEVLOST, 0xC00002B6u, 1617 },
 };
 #define NSTATUS (sizeof(status_map) / sizeof(status_map[0]))

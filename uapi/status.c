@@ -22,6 +22,8 @@ const char *virgo_strerror(int err)
 	case VIRGO_EOVERFLOW: return "overflow";
 	case VIRGO_ENOTSUP: return "not supported";
 	case VIRGO_ETIMEDOUT: return "timed out";
+	case VIRGO_EDQUOT: return "over this process's memory limit";
+	case VIRGO_ECANCELED: return "cancelled";
 	case VIRGO_EDEVLOST: return "device lost";
 	default: return "unknown error";
 	}

@@ -43,6 +43,8 @@ enum virgo_status {
 	VIRGO_EOVERFLOW = 75,  /* arithmetic on caller values overflowed */
 	VIRGO_ENOTSUP = 95,    /* unknown op or version */
 	VIRGO_ETIMEDOUT = 110,
+	VIRGO_EDQUOT = 122,    /* the calling process's memory limit would be passed */
+	VIRGO_ECANCELED = 125, /* a wait ended early: the request was cancelled or its thread is exiting */
 	VIRGO_EDEVLOST = 1000, /* the device stopped answering; reopen after reset */
 };
 

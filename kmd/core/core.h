@@ -26,11 +26,14 @@ struct gpu_params {
 	uint64_t cmd_timeout_ns;  /* a device answer slower than this = device lost; 0: 5 s */
 	uint64_t first_fence;     /* first fence sequence number; 0: 1 (tests start near a wrap) */
 	uint64_t feature_mask;    /* features the core may take; 0: all it knows */
+	uint64_t max_owner_bytes; /* guest memory one process's resources may take; 0: 2 GiB */
 };
 
-/* *out is set as soon as the device state exists, before gpu_init waits for
- * the device's first answers: the OS layer's ISR/DPC path reads it from
- * there. On failure it is NULL again. */
+/* *out is set once the device's register windows are mapped, before
+ * gpu_init waits for the device's first answers: the OS layer's ISR/DPC
+ * path reads it from there, and an ISR that runs earlier (a shared line
+ * firing for another device) finds NULL. On failure it is NULL again, and
+ * gpu_init has waited (os_irq_sync) before it unmaps anything. */
 int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev **out);
 void gpu_fini(struct gpu_dev *dev);
 int gpu_reset(struct gpu_dev *dev);
@@ -40,6 +43,9 @@ bool gpu_is_lost(struct gpu_dev *dev);
 /* Ends every wait at once: for surprise removal and power-down, where the
  * device will not answer again. Safe in any context but the ISR. */
 void gpu_set_lost(struct gpu_dev *dev, const char *why);
+/* The hardware is gone (surprise removal): lost, and from now on nothing
+ * touches the device; teardown skips its reset, gpu_reset refuses. */
+void gpu_set_gone(struct gpu_dev *dev);
 
 /* Device-wide counters for tests and logs. */
 struct gpu_stats {

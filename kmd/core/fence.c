@@ -148,11 +148,16 @@ static bool gpu_fence_stalled(struct gpu_dev *dev)
 	return dev->lost != 0;
 }
 
-int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait)
+int gpu_fence_wait(struct gpu_dev *dev, struct os_caller *caller, uint64_t seq, uint32_t ctx_id, uint64_t deadline,
+		   bool nowait)
 {
-	/* Long waits wake up this often to look for a stalled timeline. */
+	/* Long waits wake up this often to look for a stalled timeline and
+	 * for a caller that gave up (a process being killed, CancelIo): a
+	 * wait of up to a minute must not hold either back. */
 	uint64_t slice = dev->params.cmd_timeout_ns / 4 + 1;
 
+	if (slice > GPU_CANCEL_POLL_NS)
+		slice = GPU_CANCEL_POLL_NS;
 	os_might_sleep(dev->os);
 	for (;;) {
 		uint64_t gen, now, until;
@@ -170,6 +175,8 @@ int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t 
 			return -VIRGO_EBUSY;
 		if (gpu_fence_stalled(dev))
 			return -VIRGO_EDEVLOST;
+		if (caller && os_caller_cancelled(caller))
+			return -VIRGO_ECANCELED;
 		now = os_time_ns(dev->os);
 		if (now >= deadline)
 			return -VIRGO_ETIMEDOUT;

@@ -7,6 +7,7 @@
 #include <virgo/virtio_pci.h>
 #include <virgo/virtio_ring.h>
 
+#include "barrier.h"
 #include "capset.h"
 #include "obj.h"
 
@@ -14,8 +15,12 @@
 #define VEC_CTRL   1
 #define VEC_CURSOR 2
 
+/* VIRTIO_F_ACCESS_PLATFORM is not among them: it says an IOMMU sits in
+ * front of the device and the driver must give it IOVA-translated
+ * addresses, and the OS layers give physical ones (kmd/win has no DMA
+ * adapter yet, and declares itself not DMA-remapping-compatible). */
 static const uint64_t gpu_known_features =
-	VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1) | VIRTIO_FEATURE_BIT(VIRTIO_F_ACCESS_PLATFORM) |
+	VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1) |
 	VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_EDID) |
 	VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_RESOURCE_BLOB) | VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT);
 
@@ -25,6 +30,10 @@ bool gpu_isr(struct gpu_dev *dev, int msix_message)
 {
 	unsigned msix = dev->pci.msix;
 
+	/* A shared line fires for other devices too, at any time: nothing of
+	 * ours is read before the windows are there, or after the device went. */
+	if (!dev->ready || dev->gone)
+		return false;
 	if (msix_message < 0 || msix == 0) {
 		uint8_t isr = pci_isr_read(&dev->pci);
 
@@ -96,6 +105,9 @@ static int gpu_setup_queue(struct gpu_dev *dev, struct vq *q, uint16_t index, ui
 	if (ret)
 		return ret;
 	q->notify_off = l.notify_off;
+	os_spin_lock(dev->qlock);
+	q->live = true;
+	os_spin_unlock(dev->qlock);
 	return 0;
 }
 
@@ -116,14 +128,21 @@ static int gpu_start(struct gpu_dev *dev, bool create)
 		ret = -VIRGO_ENODEV;
 		goto failed;
 	}
+	if (offered & VIRTIO_FEATURE_BIT(VIRTIO_F_ACCESS_PLATFORM)) {
+		/* A device behind an IOMMU (QEMU's iommu_platform=on) would
+		 * take our physical addresses for IOVAs: refuse, clearly, rather
+		 * than let it read the wrong memory. */
+		os_log(dev->os, OS_LOG_ERR,
+		       "the device sits behind an IOMMU (VIRTIO_F_ACCESS_PLATFORM), which virgo does not support yet: "
+		       "start the VM without iommu_platform=on for this device");
+		ret = -VIRGO_ENOTSUP;
+		goto failed;
+	}
 	wanted = offered & gpu_known_features & dev->params.feature_mask;
 	/* CONTEXT_INIT extends VIRGL's contexts; alone it means nothing. */
 	if (!(wanted & VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_VIRGL)))
 		wanted &= ~VIRTIO_FEATURE_BIT(VIRTIO_GPU_F_CONTEXT_INIT);
 	wanted |= VIRTIO_FEATURE_BIT(VIRTIO_F_VERSION_1);
-	/* ACCESS_PLATFORM, when offered, must be accepted: we give bus
-	 * addresses, which is what it asks for. */
-	wanted |= offered & VIRTIO_FEATURE_BIT(VIRTIO_F_ACCESS_PLATFORM);
 	ret = pci_set_features(&dev->pci, wanted);
 	if (ret)
 		goto failed;
@@ -192,15 +211,14 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	if (!dev)
 		return -VIRGO_ENOMEM;
 	dev->os = os;
-	/* Published now: gpu_init waits for answers (capsets), and the OS
-	 * layer's interrupt path finds the device through *out. */
-	*out = dev;
 	if (params)
 		dev->params = *params;
 	if (!dev->params.cmd_timeout_ns)
 		dev->params.cmd_timeout_ns = GPU_DEFAULT_CMD_TIMEOUT_NS;
 	if (!dev->params.feature_mask)
 		dev->params.feature_mask = ~0ull;
+	if (!dev->params.max_owner_bytes)
+		dev->params.max_owner_bytes = GPU_DEFAULT_OWNER_BYTES;
 	dev->next_res_id = 1;
 	dev->next_ctx_id = 1;
 	dev->qlock = os_spin_create(os);
@@ -217,6 +235,13 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	ret = pci_probe(&dev->pci, os);
 	if (ret)
 		goto fail;
+	gpu_pool_fill(dev);
+	/* Published now, with the windows in place: gpu_init waits for answers
+	 * (capsets), and the OS layer's interrupt path finds the device
+	 * through *out. */
+	dev->ready = 1;
+	vg_wmb();
+	*out = dev;
 	ret = gpu_start(dev, true);
 	if (ret)
 		goto fail;
@@ -241,7 +266,9 @@ void gpu_fini(struct gpu_dev *dev)
 		return;
 	if (dev->nfiles)
 		os_log(dev->os, OS_LOG_ERR, "gpu_fini with %u handles open", dev->nfiles);
-	if (dev->pci.common)
+	/* A device that is gone gets no reset: its registers read all ones,
+	 * and the wait for a status of 0 would only spin. */
+	if (dev->pci.common && !dev->gone)
 		pci_reset(&dev->pci);
 	/* A failed gpu_init comes here too, possibly before its locks exist:
 	 * then no request was ever sent. */
@@ -254,16 +281,16 @@ void gpu_fini(struct gpu_dev *dev)
 		os_dma_free(dev->os, &dev->reserve->dma);
 		os_free(dev->os, dev->reserve);
 	}
-	while (dev->cache) {
-		struct gpu_req *r = dev->cache;
-
-		dev->cache = r->next;
-		os_dma_free(dev->os, &r->dma);
-		os_free(dev->os, r);
-	}
+	gpu_pool_drain(dev);
 	capset_free_all(dev);
+	if (dev->qlock) {
+		os_spin_lock(dev->qlock);
+		dev->ctrlq.live = dev->cursorq.live = false;
+		os_spin_unlock(dev->qlock);
+	}
 	vq_destroy(&dev->ctrlq);
 	vq_destroy(&dev->cursorq);
+	dev->ready = 0;
 	pci_release(&dev->pci);
 	if (dev->wq)
 		os_waitq_destroy(dev->wq);
@@ -281,6 +308,8 @@ int gpu_reset(struct gpu_dev *dev)
 	int ret;
 
 	os_might_sleep(dev->os);
+	if (dev->gone)
+		return -VIRGO_ENODEV;
 	os_log(dev->os, OS_LOG_WARN, "resetting the device");
 	os_mutex_lock(dev->lock);
 	dev->generation++;

@@ -17,7 +17,6 @@
 
 #define GPU_MAX_CAPSETS   8
 #define GPU_MAX_QUEUE     1024
-#define GPU_SMALL_CHAIN   8      /* descriptors on the stack; longer chains allocate */
 /* Payloads beyond the request page go in contiguous chunks this size: the
  * largest command stream is then VIRGO_MAX_EXEC_SIZE / 64 KiB descriptors,
  * which fits any queue a 3D device offers. */
@@ -25,6 +24,16 @@
 #define GPU_MAX_CHUNKS    ((VIRGO_MAX_EXEC_SIZE + GPU_CHUNK - 1) / GPU_CHUNK)
 #define GPU_REQ_SMALL     4096u  /* request + response in one cached page */
 #define GPU_REQ_CACHE     64
+/* Contiguous memory comes from a pool filled at start, as Microsoft asks
+ * of drivers (allocate at initialisation, not per request): small request
+ * pages and payload chunks enough for one largest command stream. Beyond
+ * it requests allocate, and give back to the pool up to its cap. */
+#define GPU_REQ_POOL      32
+#define GPU_CHUNK_POOL    GPU_MAX_CHUNKS
+#define GPU_CHUNK_CACHE   (2 * GPU_MAX_CHUNKS)
+/* Long waits look this often whether their caller gave up. */
+#define GPU_CANCEL_POLL_NS (100ull * 1000000ull)
+#define GPU_DEFAULT_OWNER_BYTES (2ull << 30)
 #define GPU_ERR_LOG       32
 #define GPU_DEFAULT_CMD_TIMEOUT_NS (5ull * 1000000000ull)
 
@@ -65,6 +74,7 @@ struct gpu_err {
 };
 
 struct obj_res;
+struct obj_owner;
 
 struct gpu_dev {
 	struct os_dev *os;
@@ -97,8 +107,12 @@ struct gpu_dev {
 	struct gpu_req *reserve;   /* reserve_lock */
 	struct os_mutex *reserve_lock;
 	uint32_t ncache;
+	struct os_dma chunks[GPU_CHUNK_CACHE]; /* idle payload chunks (lock) */
+	uint32_t nchunks;
 	uint32_t in_flight;        /* qlock */
 	volatile uint32_t lost;
+	volatile uint32_t gone;    /* the hardware is not there any more */
+	volatile uint32_t ready;   /* register windows mapped: the ISR may read them */
 	uint32_t generation;       /* bumped by every reset */
 	uint32_t next_res_id;
 	uint32_t next_ctx_id;
@@ -107,6 +121,7 @@ struct gpu_dev {
 	struct obj_res *resources; /* live, device-wide (lock) */
 	struct obj_res *zombies;   /* freed while lost: pages kept until reset */
 	struct core_file *files;   /* open handles (lock) */
+	struct obj_owner *owners;  /* what each process's resources take (lock) */
 	uint32_t nresources;
 	uint32_t nfiles;
 };
@@ -134,6 +149,10 @@ int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect);
 int gpu_call(struct gpu_dev *dev, struct gpu_req **rp, uint32_t expect);
 /* send + wait + free, for commands answered with OK_NODATA. */
 int gpu_call_nodata(struct gpu_dev *dev, struct gpu_req *r);
+/* The pool of request pages and payload chunks: filled at start (best
+ * effort: a short pool only means later allocations), drained at the end. */
+void gpu_pool_fill(struct gpu_dev *dev);
+void gpu_pool_drain(struct gpu_dev *dev);
 /* Frees the answered asynchronous requests the DPC handed over. */
 void gpu_reap(struct gpu_dev *dev);
 /* Completion context, qlock held: hands every used buffer to its request. */
@@ -144,8 +163,10 @@ uint64_t gpu_deadline(struct gpu_dev *dev, uint64_t timeout_ns);
 int gpu_resp_to_err(uint32_t type);
 
 /* Fence waits (fence.c). 0, the fence's recorded error, -VIRGO_EBUSY
- * (nowait and not signalled), -VIRGO_ETIMEDOUT or -VIRGO_EDEVLOST. */
-int gpu_fence_wait(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, uint64_t deadline, bool nowait);
+ * (nowait and not signalled), -VIRGO_ETIMEDOUT, -VIRGO_EDEVLOST, or
+ * -VIRGO_ECANCELED when the caller gave up (it is asked between slices). */
+int gpu_fence_wait(struct gpu_dev *dev, struct os_caller *caller, uint64_t seq, uint32_t ctx_id, uint64_t deadline,
+		   bool nowait);
 bool gpu_fence_signalled(struct gpu_dev *dev, uint64_t seq);
 /* Completion context, qlock held: the device failed the fenced request
  * seq, which FENCE_WAIT on it reports. */

@@ -16,3 +16,9 @@ bool gpu_is_lost(struct gpu_dev *dev)
 {
 	return dev->lost != 0;
 }
+
+void gpu_set_gone(struct gpu_dev *dev)
+{
+	os_atomic_xchg32(&dev->gone, 1);
+	gpu_set_lost(dev, "the device was removed");
+}

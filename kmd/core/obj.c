@@ -49,33 +49,101 @@ static int alloc_res_id(struct gpu_dev *dev, uint32_t *out)
 	return -VIRGO_ENOSPC;
 }
 
-int obj_res_new(struct gpu_dev *dev, uint64_t backing, struct obj_res **out)
-{
-	struct obj_res *res = os_alloc(dev->os, sizeof(*res), OS_MEM_PAGED);
-	int ret;
+/* ---- what each process takes ---------------------------------------------- */
 
-	if (!res)
-		return -VIRGO_ENOMEM;
-	res->refs = 1;
-	if (backing) {
-		res->size = (backing + OS_PAGE_SIZE - 1) & ~(uint64_t)(OS_PAGE_SIZE - 1);
-		ret = os_pages_alloc(dev->os, res->size, &res->pages);
-		if (ret) {
-			os_free(dev->os, res);
-			return ret;
+/* dev->lock held. Charges bytes to the owner with this key (a new record
+ * for a new one), or refuses: any process may open the device, and backing
+ * pages are guest memory, which one process must not take all of. */
+static int owner_charge(struct gpu_dev *dev, uint64_t key, uint64_t bytes, struct obj_owner *spare,
+			struct obj_owner **out)
+{
+	struct obj_owner *o = dev->owners;
+
+	while (o && o->key != key)
+		o = o->next;
+	if (o && (bytes > dev->params.max_owner_bytes || o->bytes > dev->params.max_owner_bytes - bytes)) {
+		if (!o->warned)
+			os_log(dev->os, OS_LOG_WARN,
+			       "a process reached its limit of %llu MiB of guest memory for resources (%u resources)",
+			       (unsigned long long)(dev->params.max_owner_bytes >> 20), o->resources);
+		o->warned = true;
+		return -VIRGO_EDQUOT;
+	}
+	if (!o) {
+		if (bytes > dev->params.max_owner_bytes)
+			return -VIRGO_EDQUOT;
+		o = spare;
+		*o = (struct obj_owner){ .key = key, .next = dev->owners };
+		dev->owners = o;
+	}
+	o->bytes += bytes;
+	o->resources++;
+	*out = o;
+	return 0;
+}
+
+/* dev->lock held. Returns the record when its owner has nothing left. */
+static struct obj_owner *owner_release(struct gpu_dev *dev, struct obj_owner *o, uint64_t bytes)
+{
+	o->bytes -= bytes;
+	o->resources--;
+	if (o->resources)
+		return NULL;
+	for (struct obj_owner **pp = &dev->owners; *pp; pp = &(*pp)->next) {
+		if (*pp == o) {
+			*pp = o->next;
+			break;
 		}
 	}
+	return o;
+}
+
+/* ---- resources ------------------------------------------------------------------ */
+
+int obj_res_new(struct gpu_dev *dev, struct os_caller *caller, uint64_t backing, struct obj_res **out)
+{
+	struct obj_res *res = os_alloc(dev->os, sizeof(*res), OS_MEM_PAGED);
+	/* Allocated before the lock, kept only for a new owner. */
+	struct obj_owner *spare = os_alloc(dev->os, sizeof(*spare), OS_MEM_PAGED);
+	bool pages = false;
+	int ret;
+
+	if (!res || !spare) {
+		os_free(dev->os, res);
+		os_free(dev->os, spare);
+		return -VIRGO_ENOMEM;
+	}
+	res->refs = 1;
+	res->size = (backing + OS_PAGE_SIZE - 1) & ~(uint64_t)(OS_PAGE_SIZE - 1);
+	res->charge = res->size + OS_PAGE_SIZE;
 	os_mutex_lock(dev->lock);
-	ret = alloc_res_id(dev, &res->id);
+	ret = owner_charge(dev, os_caller_owner(caller), res->charge, spare, &res->owner);
+	os_mutex_unlock(dev->lock);
+	if (res->owner != spare)
+		os_free(dev->os, spare);
+	if (ret) {
+		os_free(dev->os, res);
+		return ret;
+	}
+	if (res->size) {
+		ret = os_pages_alloc(dev->os, res->size, &res->pages);
+		pages = !ret;
+	}
+	os_mutex_lock(dev->lock);
+	if (!ret)
+		ret = alloc_res_id(dev, &res->id);
 	if (!ret) {
 		res->generation = dev->generation;
 		list_add(&dev->resources, res);
 		dev->nresources++;
+	} else {
+		spare = owner_release(dev, res->owner, res->charge);
 	}
 	os_mutex_unlock(dev->lock);
 	if (ret) {
-		if (res->size)
+		if (pages)
 			os_pages_free(dev->os, &res->pages);
+		os_free(dev->os, spare);
 		os_free(dev->os, res);
 		return ret;
 	}
@@ -85,6 +153,12 @@ int obj_res_new(struct gpu_dev *dev, uint64_t backing, struct obj_res **out)
 
 static void res_free(struct gpu_dev *dev, struct obj_res *res)
 {
+	struct obj_owner *gone;
+
+	os_mutex_lock(dev->lock);
+	gone = owner_release(dev, res->owner, res->charge);
+	os_mutex_unlock(dev->lock);
+	os_free(dev->os, gone);
 	if (res->size)
 		os_pages_free(dev->os, &res->pages);
 	os_free(dev->os, res);
@@ -301,6 +375,9 @@ int core_open(struct gpu_dev *dev, struct core_file **out)
 void core_cleanup(struct core_file *f, struct os_caller *caller)
 {
 	os_mutex_lock(f->lock);
+	/* A MAP racing the last CloseHandle would map after this, with nobody
+	 * left to undo it in the owning process (CLOSE may run anywhere). */
+	f->cleaned = true;
 	for (uint32_t i = 0; i < f->nslots; i++) {
 		struct file_handle *h = &f->handles[i];
 

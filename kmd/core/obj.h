@@ -9,8 +9,19 @@
 
 #include "gpu.h"
 
+/* What one process's resources take of guest memory (dev->lock). */
+struct obj_owner {
+	struct obj_owner *next;
+	uint64_t key;                 /* os_caller_owner() */
+	uint64_t bytes;
+	uint32_t resources;
+	bool warned;                  /* told the log it hit the limit */
+};
+
 struct obj_res {
 	struct obj_res *prev, *next;  /* dev->resources or dev->zombies */
+	struct obj_owner *owner;      /* charged with charge bytes */
+	uint64_t charge;
 	uint32_t id;
 	uint32_t refs;                /* dev->lock */
 	uint32_t generation;          /* the device incarnation that knows it */
@@ -36,6 +47,7 @@ struct core_file {
 	uint32_t generation;
 	uint32_t ctx_id;
 	bool ctx_created;
+	bool cleaned;                 /* core_cleanup ran: no new user mappings */
 	uint32_t capset_id;
 	uint32_t num_rings;
 	char name[VIRGO_MAX_DEBUG_NAME];
@@ -48,7 +60,10 @@ struct core_file {
 
 #define OBJ_MAX_HANDLES (1u << 20)
 
-int obj_res_new(struct gpu_dev *dev, uint64_t backing, struct obj_res **out);
+/* A resource with backing bytes of guest pages (0: none), charged to the
+ * caller's process with its pages and a page of bookkeeping:
+ * -VIRGO_EDQUOT past the process's limit (gpu_params.max_owner_bytes). */
+int obj_res_new(struct gpu_dev *dev, struct os_caller *caller, uint64_t backing, struct obj_res **out);
 /* Drops a reference; the last one tells the device and frees the pages. */
 void obj_res_put(struct gpu_dev *dev, struct obj_res *res);
 void obj_free_zombies(struct gpu_dev *dev);

@@ -137,5 +137,14 @@ int os_copy_to_user(struct os_caller *c, uint64_t uaddr, const void *src, size_t
  * in the owning process (cleanup), never in completion context. */
 int os_map_user(struct os_caller *c, struct os_pages *pages, uint64_t *uaddr, void **cookie);
 void os_unmap_user(struct os_caller *c, void *cookie);
+/* The end of the caller's reachable addresses: a mapping must end at or
+ * below it (4 GiB for a 32-bit process on a 64-bit kernel). */
+uint64_t os_user_limit(struct os_caller *c);
+/* Who is charged for what the caller allocates: the same key for every
+ * handle of one process (any stable, non-zero value). */
+uint64_t os_caller_owner(struct os_caller *c);
+/* The caller gave up: its request was cancelled or its thread is exiting.
+ * Long waits look between slices and end with -VIRGO_ECANCELED. */
+bool os_caller_cancelled(struct os_caller *c);
 
 #endif

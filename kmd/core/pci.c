@@ -125,7 +125,13 @@ int pci_reset(struct pci_transport *t)
 	os_mmio_write8(t->common, VIRTIO_PCI_COMMON_DEVICE_STATUS, 0);
 	/* The spec lets the device take its time; the driver must read 0
 	 * back before it touches anything else. */
-	while (os_mmio_read8(t->common, VIRTIO_PCI_COMMON_DEVICE_STATUS) != 0) {
+	for (uint8_t st; (st = os_mmio_read8(t->common, VIRTIO_PCI_COMMON_DEVICE_STATUS)) != 0;) {
+		/* All ones is no status a device can have (FAILED with every
+		 * other bit): the bus answers so when nothing is there. */
+		if (st == 0xff) {
+			os_log(t->os, OS_LOG_WARN, "device gone: its status reads all ones");
+			return -VIRGO_ENODEV;
+		}
 		if (os_time_ns(t->os) > deadline) {
 			os_log(t->os, OS_LOG_ERR, "device did not finish reset");
 			return -VIRGO_ETIMEDOUT;
@@ -227,7 +233,9 @@ int pci_config_vector(struct pci_transport *t, uint16_t vector)
 
 uint8_t pci_isr_read(struct pci_transport *t)
 {
-	return os_mmio_read8(t->isr, 0);
+	/* The ISR only runs once the windows exist (gpu_init publishes the
+	 * device after probing); this guard is for the transport alone. */
+	return t->isr ? os_mmio_read8(t->isr, 0) : 0;
 }
 
 int pci_config_read(struct pci_transport *t, uint32_t off, void *buf, uint32_t len)

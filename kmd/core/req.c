@@ -38,6 +38,90 @@ int gpu_resp_to_err(uint32_t type)
 	}
 }
 
+/* A payload chunk: always GPU_CHUNK bytes, so that any chunk serves any
+ * request, from the pool when it has one. */
+static int chunk_get(struct gpu_dev *dev, struct os_dma *out)
+{
+	os_mutex_lock(dev->lock);
+	if (dev->nchunks) {
+		*out = dev->chunks[--dev->nchunks];
+		dev->chunks[dev->nchunks] = (struct os_dma){ 0 };
+		os_mutex_unlock(dev->lock);
+		return 0;
+	}
+	os_mutex_unlock(dev->lock);
+	return os_dma_alloc(dev->os, GPU_CHUNK, out);
+}
+
+static void chunk_put(struct gpu_dev *dev, struct os_dma *c)
+{
+	os_mutex_lock(dev->lock);
+	if (dev->nchunks < GPU_CHUNK_CACHE) {
+		dev->chunks[dev->nchunks++] = *c;
+		*c = (struct os_dma){ 0 };
+	}
+	os_mutex_unlock(dev->lock);
+	if (c->va)
+		os_dma_free(dev->os, c);
+}
+
+static int small_new(struct gpu_dev *dev, struct gpu_req **out)
+{
+	struct gpu_req *r = os_alloc(dev->os, sizeof(*r), OS_MEM_NONPAGED);
+	int ret;
+
+	if (!r)
+		return -VIRGO_ENOMEM;
+	ret = os_dma_alloc(dev->os, GPU_REQ_SMALL, &r->dma);
+	if (ret) {
+		os_free(dev->os, r);
+		return ret;
+	}
+	*out = r;
+	return 0;
+}
+
+void gpu_pool_fill(struct gpu_dev *dev)
+{
+	unsigned reqs = 0, chunks = 0;
+
+	for (; reqs < GPU_REQ_POOL; reqs++) {
+		struct gpu_req *r;
+
+		if (small_new(dev, &r))
+			break;
+		os_mutex_lock(dev->lock);
+		r->next = dev->cache;
+		dev->cache = r;
+		dev->ncache++;
+		os_mutex_unlock(dev->lock);
+	}
+	for (; chunks < GPU_CHUNK_POOL; chunks++) {
+		struct os_dma c;
+
+		if (os_dma_alloc(dev->os, GPU_CHUNK, &c))
+			break;
+		chunk_put(dev, &c);
+	}
+	if (reqs < GPU_REQ_POOL || chunks < GPU_CHUNK_POOL)
+		os_log(dev->os, OS_LOG_WARN, "request pool short: %u of %u pages, %u of %u chunks", reqs,
+		       GPU_REQ_POOL, chunks, GPU_CHUNK_POOL);
+}
+
+void gpu_pool_drain(struct gpu_dev *dev)
+{
+	while (dev->cache) {
+		struct gpu_req *r = dev->cache;
+
+		dev->cache = r->next;
+		os_dma_free(dev->os, &r->dma);
+		os_free(dev->os, r);
+	}
+	dev->ncache = 0;
+	while (dev->nchunks)
+		os_dma_free(dev->os, &dev->chunks[--dev->nchunks]);
+}
+
 int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64_t extra_len,
 		struct gpu_req **out)
 {
@@ -56,11 +140,17 @@ int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64
 		}
 		os_mutex_unlock(dev->lock);
 	}
-	if (!r) {
+	if (!r && total <= GPU_REQ_SMALL) {
+		ret = small_new(dev, &r);
+		if (ret)
+			return ret;
+	} else if (!r) {
+		/* Large answers (capsets) and long memory-entry lists: rare,
+		 * and sized by the command, so not from the pool. */
 		r = os_alloc(dev->os, sizeof(*r), OS_MEM_NONPAGED);
 		if (!r)
 			return -VIRGO_ENOMEM;
-		ret = os_dma_alloc(dev->os, total <= GPU_REQ_SMALL ? GPU_REQ_SMALL : total, &r->dma);
+		ret = os_dma_alloc(dev->os, total, &r->dma);
 		if (ret) {
 			os_free(dev->os, r);
 			return ret;
@@ -74,7 +164,7 @@ int gpu_req_new(struct gpu_dev *dev, uint32_t req_len, uint32_t resp_len, uint64
 	for (uint64_t left = extra_len; left; r->nchunks++) {
 		uint64_t n = left < GPU_CHUNK ? left : GPU_CHUNK;
 
-		ret = os_dma_alloc(dev->os, (size_t)n, &r->chunk[r->nchunks]);
+		ret = chunk_get(dev, &r->chunk[r->nchunks]);
 		if (ret) {
 			gpu_req_free(dev, r);
 			return ret;
@@ -120,7 +210,7 @@ void gpu_req_free(struct gpu_dev *dev, struct gpu_req *r)
 	if (!r)
 		return;
 	for (uint32_t i = 0; i < r->nchunks; i++)
-		os_dma_free(dev->os, &r->chunk[i]);
+		chunk_put(dev, &r->chunk[i]);
 	r->nchunks = 0;
 	r->extra_len = 0;
 	if (r->dma.size == GPU_REQ_SMALL) {
@@ -174,6 +264,10 @@ void gpu_drain(struct gpu_dev *dev, struct vq *q)
 	struct gpu_req *r;
 	uint32_t len;
 
+	/* An interrupt can come before the queues exist (gpu_init publishes
+	 * the device before it sets them up) and after they went. */
+	if (!q->live)
+		return;
 	while ((r = vq_get_used(q, &len)))
 		gpu_complete(dev, r, len);
 	if (q->broken)
@@ -184,7 +278,10 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, ui
 {
 	struct virtio_gpu_ctrl_hdr *hdr = gpu_req_cmd(r);
 	struct vq *q = r->cursor ? &dev->cursorq : &dev->ctrlq;
-	struct vq_buf small[GPU_SMALL_CHAIN], *bufs = small;
+	/* On the stack, not allocated: vq_add reads the chain with the queue's
+	 * spin lock held, where pageable memory must not be touched, and the
+	 * longest chain (request, every chunk, response) is small. */
+	struct vq_buf bufs[GPU_MAX_CHUNKS + 2];
 	uint64_t deadline = gpu_deadline(dev, dev->params.cmd_timeout_ns);
 	uint64_t left = r->extra_len;
 	unsigned n = 0, want = 2 + r->nchunks;
@@ -195,13 +292,6 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, ui
 		/* A chain longer than the queue could never be added. */
 		ret = -VIRGO_E2BIG;
 		goto fail;
-	}
-	if (want > GPU_SMALL_CHAIN) {
-		bufs = os_alloc(dev->os, sizeof(*bufs) * want, OS_MEM_PAGED);
-		if (!bufs) {
-			ret = -VIRGO_ENOMEM;
-			goto fail;
-		}
 	}
 	bufs[n++] = (struct vq_buf){ .bus = r->dma.bus, .len = r->req_len };
 	for (uint32_t i = 0; i < r->nchunks && left; i++) {
@@ -247,8 +337,6 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, ui
 			os_spin_unlock(dev->qlock);
 			if (notify)
 				pci_queue_notify(&dev->pci, q->index, q->notify_off);
-			if (bufs != small)
-				os_free(dev->os, bufs);
 			return 0;
 		}
 		/* Back-pressure: a full queue waits for the device, never drops. */
@@ -261,8 +349,6 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, ui
 		}
 	}
 fail:
-	if (bufs != small)
-		os_free(dev->os, bufs);
 	if (async)
 		gpu_req_free(dev, r);
 	return ret;

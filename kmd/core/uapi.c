@@ -204,7 +204,7 @@ static int check_create(const struct virgo_resource_create *a)
 	return 0;
 }
 
-static int do_resource_create(struct core_file *f, struct virgo_resource_create *a)
+static int do_resource_create(struct core_file *f, struct os_caller *c, struct virgo_resource_create *a)
 {
 	struct gpu_dev *dev = f->dev;
 	struct obj_res *res;
@@ -218,7 +218,7 @@ static int do_resource_create(struct core_file *f, struct virgo_resource_create 
 		return ret;
 	/* Multisampled resources live on the host only, but a page keeps every
 	 * resource backed, as Linux does. */
-	ret = obj_res_new(dev, a->size ? a->size : OS_PAGE_SIZE, &res);
+	ret = obj_res_new(dev, c, a->size ? a->size : OS_PAGE_SIZE, &res);
 	if (ret)
 		return ret;
 	res->info = *a;
@@ -280,7 +280,7 @@ static int do_resource_create_blob(struct core_file *f, struct os_caller *c, str
 		f->last_fence = seq;
 	}
 	guest_pages = a->blob_mem != VIRGO_BLOB_MEM_HOST3D;
-	ret = obj_res_new(dev, guest_pages ? a->size : 0, &res);
+	ret = obj_res_new(dev, c, guest_pages ? a->size : 0, &res);
 	if (ret)
 		return ret;
 	res->blob_mem = a->blob_mem;
@@ -465,9 +465,21 @@ static int do_map(struct core_file *f, struct os_caller *c, struct virgo_map *a)
 		return h->res->blob_mem == VIRGO_BLOB_MEM_HOST3D ? -VIRGO_ENOTSUP : -VIRGO_EINVAL;
 	}
 	if (!h->map_cookie) {
+		if (f->cleaned)
+			return -VIRGO_EPERM;
 		ret = os_map_user(c, &h->res->pages, &h->map_addr, &h->map_cookie);
 		if (ret)
 			return ret;
+		/* A 32-bit process holds the address in 32 bits: a mapping that
+		 * ends above what it can reach is no mapping for it. */
+		if (h->map_addr > os_user_limit(c) || h->res->size > os_user_limit(c) - h->map_addr) {
+			os_log(f->dev->os, OS_LOG_WARN, "mapping at %#llx is out of this process's reach (%#llx)",
+			       (unsigned long long)h->map_addr, (unsigned long long)os_user_limit(c));
+			os_unmap_user(c, h->map_cookie);
+			h->map_cookie = NULL;
+			h->map_addr = 0;
+			return -VIRGO_ENOMEM;
+		}
 	}
 	a->addr = h->map_addr;
 	a->size = h->res->size;
@@ -548,7 +560,7 @@ int core_ioctl(struct core_file *f, struct os_caller *caller, uint32_t op, void 
 	case VIRGO_OP_GET_PARAM: ret = do_get_param(f, arg); break;
 	case VIRGO_OP_GET_CAPS: ret = do_get_caps(f, caller, arg); break;
 	case VIRGO_OP_CONTEXT_INIT: ret = do_context_init(f, caller, arg); break;
-	case VIRGO_OP_RESOURCE_CREATE: ret = do_resource_create(f, arg); break;
+	case VIRGO_OP_RESOURCE_CREATE: ret = do_resource_create(f, caller, arg); break;
 	case VIRGO_OP_RESOURCE_CREATE_BLOB: ret = do_resource_create_blob(f, caller, arg); break;
 	case VIRGO_OP_RESOURCE_INFO: ret = do_resource_info(f, arg); break;
 	case VIRGO_OP_RESOURCE_CLOSE: {
@@ -575,9 +587,10 @@ int core_ioctl(struct core_file *f, struct os_caller *caller, uint32_t op, void 
 		uint64_t t = op == VIRGO_OP_WAIT ? ((struct virgo_wait *)arg)->timeout_ns
 						 : ((struct virgo_fence_wait *)arg)->timeout_ns;
 
-		ret = gpu_fence_wait(dev, seq, f->ctx_id, gpu_deadline(dev, clamp_timeout(t)), nowait);
+		ret = gpu_fence_wait(dev, caller, seq, f->ctx_id, gpu_deadline(dev, clamp_timeout(t)), nowait);
 		/* A resource's own wait reports busy/idle, not the stream's errors. */
-		if (op == VIRGO_OP_WAIT && ret != -VIRGO_EBUSY && ret != -VIRGO_ETIMEDOUT && ret != -VIRGO_EDEVLOST)
+		if (op == VIRGO_OP_WAIT && ret != -VIRGO_EBUSY && ret != -VIRGO_ETIMEDOUT && ret != -VIRGO_EDEVLOST &&
+		    ret != -VIRGO_ECANCELED)
 			ret = 0;
 	}
 	return ret;

@@ -37,6 +37,7 @@ struct vq {
 	uint16_t last_used;
 	uint16_t outstanding;
 	bool broken;           /* the device returned nonsense */
+	bool live;             /* created and enabled: the DPC may drain it (qlock) */
 };
 
 int vq_create(struct vq *q, struct os_dev *os, uint16_t index, uint16_t size);

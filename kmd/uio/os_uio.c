@@ -693,3 +693,21 @@ void uio_set_os(struct os_dev *os)
 {
 	the_os = os;
 }
+
+uint64_t os_user_limit(struct os_caller *c)
+{
+	(void)c;
+	return UINTPTR_MAX;
+}
+
+uint64_t os_caller_owner(struct os_caller *c)
+{
+	/* The guest program is one process, whatever handles it opens. */
+	return c ? 1 : 0;
+}
+
+bool os_caller_cancelled(struct os_caller *c)
+{
+	(void)c;
+	return false;
+}

@@ -112,7 +112,7 @@ static NTSTATUS dispatch_cleanup(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	struct win_file *f = IoGetCurrentIrpStackLocation(irp)->FileObject->FsContext;
-	struct os_caller caller = { os, PsGetCurrentProcess() };
+	struct os_caller caller = { os, PsGetCurrentProcess(), NULL };
 	BOOLEAN locked = NT_SUCCESS(IoAcquireRemoveLock(&os->remove_lock, irp));
 
 	if (f) {
@@ -181,7 +181,7 @@ static NTSTATUS dispatch_ioctl(PDEVICE_OBJECT fdo, PIRP irp)
 	struct os_dev *os = fdo->DeviceExtension;
 	PIO_STACK_LOCATION st = IoGetCurrentIrpStackLocation(irp);
 	struct win_file *f = st->FileObject ? st->FileObject->FsContext : NULL;
-	struct os_caller caller = { os, PsGetCurrentProcess() };
+	struct os_caller caller = { os, PsGetCurrentProcess(), irp };
 	void *sysbuf = irp->AssociatedIrp.SystemBuffer;
 	struct virgo_ioctl req;
 	union virgo_args arg;

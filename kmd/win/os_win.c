@@ -7,12 +7,13 @@
  *    hand. ExAllocatePool2 would zero for us but exists only from Windows 10
  *    2004; mvisor's driver failed on older builds because of it.
  *  - DMA memory (rings, command buffers): MmAllocateContiguousNodeMemory
- *    (PAGE_READWRITE: non-executable, cached) and MmGetPhysicalAddress. The
- *    bus address is the physical address: virtio-gpu sits on PCI without an
- *    IOMMU in front of it as far as Windows is concerned (the INF does not
- *    opt in to DMA remapping, so Windows does not translate for us). A DMA
- *    adapter (IoGetDmaAdapter + AllocateCommonBuffer) would be needed for
- *    a vIOMMU that Windows programs; not in this phase. The older
+ *    (PAGE_READWRITE: non-executable, cached) and MmGetPhysicalAddress; the
+ *    core takes it from a pool it fills at start, not per command. The
+ *    bus address is the physical address: without a DMA adapter
+ *    (IoGetDmaAdapter, common buffers, scatter/gather lists) nothing
+ *    translates it, so the core refuses a device that asks for
+ *    VIRTIO_F_ACCESS_PLATFORM (an IOMMU in front of it) and the INF says the
+ *    driver is not DMA-remapping-compatible. The older
  *    MmAllocateContiguousMemorySpecifyCache returns executable memory, which
  *    HVCI and Driver Verifier's code-integrity checks flag.
  *  - Backing pages: MmAllocatePagesForMdlEx (zeroed, FULLY_REQUIRED, prefer
@@ -319,11 +320,12 @@ void os_mmio_unmap(struct os_dev *os, struct os_mmio *m)
 	InterlockedDecrement(&os->n.mmio);
 }
 
-/* After surprise removal or removal the BAR may belong to someone else
- * soon: the windows stay allocated (the core still holds them) but no
- * longer reach the hardware. Called with no ISR, DPC or request inside the
- * core (interrupts disconnected, the remove lock drained). */
-void win_hw_make_inert(struct os_dev *os)
+/* After surprise removal the device does not answer, and after removal its
+ * BAR may belong to someone else soon: the windows stay allocated (the core
+ * still holds them) but no longer reach the hardware. At surprise removal
+ * requests may still be inside the core, so the mappings stay until
+ * REMOVE: a reader that loaded va just before still reads mapped space. */
+void win_hw_quiesce_mmio(struct os_dev *os)
 {
 	KIRQL irql;
 
@@ -335,6 +337,13 @@ void win_hw_make_inert(struct os_dev *os)
 		m->va = NULL;
 	}
 	KeReleaseSpinLock(&os->mmio_lock, irql);
+}
+
+/* Called with no ISR, DPC or request inside the core (interrupts
+ * disconnected, the remove lock drained). */
+void win_hw_make_inert(struct os_dev *os)
+{
+	win_hw_quiesce_mmio(os);
 	/* MmUnmapIoSpace wants IRQL <= DISPATCH_LEVEL; outside the spin lock
 	 * anyway, and the list cannot change now (no core code runs). */
 	for (PLIST_ENTRY e = os->mmio_list.Flink; e != &os->mmio_list; e = e->Flink) {
@@ -673,7 +682,9 @@ static long map_user_fn(void *ctx)
 {
 	struct win_map *m = ctx;
 
-	m->va = MmMapLockedPagesSpecifyCache(m->pg->mdl, UserMode, MmCached, NULL, FALSE, NormalPagePriority);
+	/* Data, never code: no-execute, as Windows 8+ allows to ask. */
+	m->va = MmMapLockedPagesSpecifyCache(m->pg->mdl, UserMode, MmCached, NULL, FALSE,
+					     NormalPagePriority | MdlMappingNoExecute);
 	return 0;
 }
 
@@ -718,4 +729,46 @@ void os_unmap_user(struct os_caller *c, void *cookie)
 	InterlockedDecrement(&m->os->n.maps);
 	ObDereferenceObject(m->owner);
 	win_free(m);
+}
+
+/* ---- the caller ------------------------------------------------------------------------ */
+
+uint64_t os_user_limit(struct os_caller *c)
+{
+	/* A WOW64 process holds pointers in 32 bits, whatever the kernel. */
+	if (c && c->irp && IoIs32bitProcess(c->irp))
+		return 1ull << 32;
+	return (uint64_t)(ULONG_PTR)MmUserProbeAddress;
+}
+
+uint64_t os_caller_owner(struct os_caller *c)
+{
+	return c ? (uint64_t)(ULONG_PTR)c->process : 0;
+}
+
+static PETHREAD current_thread(void)
+{
+	PETHREAD t;
+
+	/* GCC 12 takes the gs-relative read inside KeGetCurrentThread for an
+	 * access at address 0x188 and warns; it is the documented way. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Warray-bounds"
+#endif
+	t = PsGetCurrentThread();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+	return t;
+}
+
+bool os_caller_cancelled(struct os_caller *c)
+{
+	/* IoCancelIrp sets Cancel whether or not a cancel routine is there,
+	 * and TerminateProcess marks every thread: both end a long wait at
+	 * its next slice instead of up to a minute later. */
+	if (c && c->irp && c->irp->Cancel)
+		return true;
+	return PsIsThreadTerminating(current_thread()) != FALSE;
 }

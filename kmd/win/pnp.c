@@ -280,10 +280,53 @@ static NTSTATUS find_bars(struct os_dev *os, PCM_RESOURCE_LIST raw, PCM_RESOURCE
 
 /* ---- the core ---------------------------------------------------------------------------- */
 
+/* A DWORD under the device's hardware key (the INF's HW AddReg, or an
+ * administrator's regedit), or fallback. */
+static ULONG read_param(struct os_dev *os, PCWSTR name, ULONG fallback)
+{
+	UCHAR buf[sizeof(KEY_VALUE_PARTIAL_INFORMATION) + sizeof(ULONG)];
+	PKEY_VALUE_PARTIAL_INFORMATION v = (PKEY_VALUE_PARTIAL_INFORMATION)buf;
+	UNICODE_STRING uname;
+	HANDLE key;
+	ULONG got = 0, value = fallback;
+
+	if (!NT_SUCCESS(IoOpenDeviceRegistryKey(os->pdo, PLUGPLAY_REGKEY_DEVICE, KEY_READ, &key)))
+		return fallback;
+	RtlInitUnicodeString(&uname, name);
+	if (NT_SUCCESS(ZwQueryValueKey(key, &uname, KeyValuePartialInformation, v, sizeof(buf), &got)) &&
+	    v->Type == REG_DWORD && v->DataLength == sizeof(ULONG))
+		RtlCopyMemory(&value, v->Data, sizeof(ULONG));
+	ZwClose(key);
+	return value;
+}
+
+/* Half the machine's memory: what one process's resources may take unless
+ * MaxProcessMiB says otherwise (any user may open the device, and backing
+ * pages are guest memory that nothing else could use). */
+static ULONGLONG half_of_ram(void)
+{
+	PPHYSICAL_MEMORY_RANGE r = MmGetPhysicalMemoryRanges();
+	ULONGLONG total = 0;
+
+	if (!r)
+		return 0;
+	for (PPHYSICAL_MEMORY_RANGE p = r; p->BaseAddress.QuadPart || p->NumberOfBytes.QuadPart; p++)
+		total += (ULONGLONG)p->NumberOfBytes.QuadPart;
+	ExFreePool(r);
+	return total / 2;
+}
+
 NTSTATUS win_gpu_start(struct os_dev *os)
 {
 	struct gpu_params params = { 0 }; /* defaults: 5 s command timeout, all features */
+	ULONG mib = read_param(os, L"MaxProcessMiB", 0);
 	int ret;
+
+	params.max_owner_bytes = mib ? (ULONGLONG)mib << 20 : half_of_ram();
+	if (params.max_owner_bytes && params.max_owner_bytes < (256ull << 20))
+		params.max_owner_bytes = 256ull << 20;
+	os_log(os, OS_LOG_INFO, "a process may hold %llu MiB of resources%s",
+	       (unsigned long long)(params.max_owner_bytes >> 20), mib ? " (MaxProcessMiB)" : "");
 
 	ret = gpu_init(os, &params, &os->gpu);
 	if (ret) {
@@ -331,7 +374,8 @@ static void release_hardware(struct os_dev *os)
 	struct gpu_dev *g = os->gpu;
 
 	if (g && os->open_files > 0) {
-		gpu_set_lost(g, "the device was removed");
+		/* Their CLOSE finishes the core, with no device to reset. */
+		gpu_set_gone(g);
 		disconnect_interrupts(os);
 		win_hw_make_inert(os);
 	} else {
@@ -484,15 +528,18 @@ NTSTATUS win_dispatch_pnp(PDEVICE_OBJECT fdo, PIRP irp)
 
 	case IRP_MN_SURPRISE_REMOVAL:
 		/* The device is gone: fail what waits on it (the core answers
-		 * EDEVLOST from now on), stop interrupts. The windows into the
-		 * BARs go at REMOVE, when no request can be inside the core. */
+		 * EDEVLOST from now on, and will not reset it at teardown), stop
+		 * interrupts, and let no register access reach the hardware
+		 * again. The mappings themselves go at REMOVE, when no request
+		 * can be inside the core. */
 		win_state_lock(os);
 		os->pnp = PNP_SURPRISE_REMOVED;
 		if (os->if_registered)
 			IoSetDeviceInterfaceState(&os->ifname, FALSE);
 		if (os->gpu)
-			gpu_set_lost(os->gpu, "surprise removal");
+			gpu_set_gone(os->gpu);
 		disconnect_interrupts(os);
+		win_hw_quiesce_mmio(os);
 		win_state_unlock(os);
 		irp->IoStatus.Status = STATUS_SUCCESS;
 		return pass_down(os, irp);

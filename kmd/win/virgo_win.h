@@ -38,6 +38,8 @@ NTKERNELAPI PVOID NTAPI MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes, PHY
 						       PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
 						       NODE_REQUIREMENT PreferredNode);
 #endif
+/* ntifs.h, which a WDM driver does not include. */
+NTKERNELAPI BOOLEAN NTAPI PsIsThreadTerminating(PETHREAD Thread);
 #ifndef MdlMappingNoExecute
 #define MdlMappingNoExecute 0x40000000 /* wdm.h, Windows 8+ */
 #endif
@@ -135,6 +137,7 @@ struct os_dev {
 struct os_caller {
 	struct os_dev *os;
 	PEPROCESS process;
+	PIRP irp;          /* the request: its Cancel flag, 32-bit-ness; NULL at CLEANUP */
 };
 
 /* One open handle (FILE_OBJECT->FsContext). */
@@ -151,6 +154,10 @@ void win_free(void *p);
  * with interrupts live. */
 void win_irq_init(struct os_dev *os);
 void win_irq_quiesce(struct os_dev *os);
+/* Surprise removal: the windows stop reaching the hardware (reads give all
+ * ones) but stay mapped, as requests may still be inside the core. */
+void win_hw_quiesce_mmio(struct os_dev *os);
+/* Removal, with no request inside the core: the windows are unmapped too. */
 void win_hw_make_inert(struct os_dev *os);
 void win_report_leaks(struct os_dev *os);
 

@@ -148,7 +148,8 @@ TEST(virgo_strerror_names_every_status)
 {
 	static const int all[] = { VIRGO_EPERM, VIRGO_ENOENT, VIRGO_EIO, VIRGO_E2BIG, VIRGO_ENOMEM, VIRGO_EFAULT,
 				   VIRGO_EBUSY, VIRGO_EEXIST, VIRGO_ENODEV, VIRGO_EINVAL, VIRGO_ENOSPC,
-				   VIRGO_EPROTO, VIRGO_EOVERFLOW, VIRGO_ENOTSUP, VIRGO_ETIMEDOUT, VIRGO_EDEVLOST };
+				   VIRGO_EPROTO, VIRGO_EOVERFLOW, VIRGO_ENOTSUP, VIRGO_ETIMEDOUT, VIRGO_EDQUOT,
+				   VIRGO_ECANCELED, VIRGO_EDEVLOST };
 
 	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
 		CHECK(strcmp(virgo_strerror(-all[i]), "unknown error") != 0);

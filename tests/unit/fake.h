@@ -67,6 +67,11 @@ struct fake_config {
 	bool hold_fences;         /* fenced answers wait (false), see fake_dev_hold_fences */
 	uint64_t fence_delay_ns;  /* with hold_fences: each completes after this (0: never) */
 	bool pci_decoy_caps;      /* unusable virtio caps precede the real ones (false) */
+	/* Pageable memory (os_alloc without OS_MEM_NONPAGED) comes from an
+	 * arena that is made inaccessible whenever the machine is at
+	 * DISPATCH_LEVEL (a spin lock held, DPC or ISR context), as Windows
+	 * may have paged it out then; a touch is a violation (false). */
+	bool paged_guard;
 };
 
 /* Fills *c with the defaults above. */
@@ -105,6 +110,13 @@ struct fake_irq_handler {
 	void *arg;
 };
 void fake_set_irq_handler(struct os_dev *os, const struct fake_irq_handler *h);
+
+/* A shared interrupt line that fires for other devices all the time: with
+ * the storm on, every os.h call in request context delivers an interrupt
+ * to whatever the core has published (gpu_isr, then gpu_dpc when it claims
+ * and no spin lock is held), from gpu_init's first call to gpu_fini's
+ * last. The core must never read a window that is not there. */
+void fake_set_irq_storm(struct os_dev *os, bool on);
 
 /* ---- time and interrupts -------------------------------------------------- */
 
@@ -186,6 +198,15 @@ void fake_log_clear(struct os_dev *os);
 struct os_caller *fake_caller_new(struct os_dev *os);
 void fake_caller_free(struct os_caller *c);
 unsigned fake_caller_maps(struct os_caller *c);
+/* os_caller_owner(): callers with one key are one process (default: each
+ * caller is its own). */
+void fake_caller_set_owner(struct os_caller *c, uint64_t key);
+/* A 32-bit process: os_user_limit() is 4 GiB (mappings are host pointers,
+ * so every one lands above it). */
+void fake_caller_set_32bit(struct os_caller *c);
+/* os_caller_cancelled() is true once the virtual clock reaches ns (a
+ * thread killed or CancelIo'd in the middle of a wait). */
+void fake_caller_cancel_at(struct os_caller *c, uint64_t ns);
 
 /* ---- guest RAM ------------------------------------------------------------ */
 
@@ -271,6 +292,9 @@ unsigned fake_dev_held(struct fake_dev *d);
  * with INTx the ISR status byte. */
 uint32_t fake_dev_irq_pending(struct fake_dev *d);
 
+/* Surprise removal: the device is gone from the bus. Register reads give
+ * all ones, writes and notifies do nothing, nothing is answered. */
+void fake_dev_remove(struct fake_dev *d);
 /* Sets DEVICE_NEEDS_RESET (the device stops answering) + config interrupt. */
 void fake_dev_set_needs_reset(struct fake_dev *d);
 /* Sets VIRTIO_GPU_EVENT_DISPLAY in events_read + config interrupt. */
@@ -313,6 +337,7 @@ struct fake_cmd {
 	uint32_t ctx_id;
 	uint8_t ring_idx;
 	uint32_t resource_id;     /* for commands that name one, else 0 */
+	unsigned ndescs;          /* descriptors in its chain */
 	uint32_t resp_type;       /* the answer; 0 while unanswered */
 	enum fake_action action;
 	size_t data_off;          /* SUBMIT_3D: its stream in fake_dev_submit_data() */

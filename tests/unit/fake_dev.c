@@ -165,6 +165,16 @@ uint32_t fake_dev_irq_pending(struct fake_dev *d)
 	return d->cfg.msix_count ? d->msix_pending : d->isr;
 }
 
+void fake_dev_remove(struct fake_dev *d)
+{
+	/* What a gone device held is nobody's any more: as after a reset,
+	 * the driver may free it. */
+	fdev_reset(d);
+	d->removed = true;
+	d->isr = 0;
+	d->msix_pending = 0;
+}
+
 void fake_dev_set_needs_reset(struct fake_dev *d)
 {
 	d->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;

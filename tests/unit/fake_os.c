@@ -109,6 +109,7 @@ void fake_driver_error(struct os_dev *os, const char *fmt, ...)
 
 void fake_check_passive(struct os_dev *os, const char *what)
 {
+	fake_storm(os);
 	if (os->ctx != FAKE_CTX_REQUEST)
 		fake_violation(os, "%s called in %s context", what, fake_ctx_name(os->ctx));
 	if (os->spin_depth)
@@ -221,7 +222,10 @@ void *os_alloc(struct os_dev *os, size_t size, unsigned flags)
 		return NULL;
 	if (size > ((size_t)1 << 40))
 		return NULL;
-	h = calloc(1, sizeof(*h) + size);
+	if (os->paged && !(flags & OS_MEM_NONPAGED))
+		h = fpaged_alloc(os, sizeof(*h) + size);
+	else
+		h = calloc(1, sizeof(*h) + size);
 	if (!h)
 		return NULL;
 	h->magic = ALLOC_MAGIC;
@@ -248,7 +252,10 @@ static void fake_alloc_drop(struct os_dev *os, struct fake_alloc_hdr *h)
 	os->st.alloc.live--;
 	os->st.alloc_bytes -= h->size;
 	h->magic = 0;
-	free(h);
+	if (fpaged_owns(os, h))
+		fpaged_free(os, h);
+	else
+		free(h);
 }
 
 void os_free(struct os_dev *os, void *p)
@@ -370,6 +377,12 @@ struct os_dev *fake_machine_new(const struct fake_config *c)
 		free(os);
 		return NULL;
 	}
+	if (os->cfg.paged_guard && fpaged_create(os)) {
+		fdev_destroy(os->dev);
+		fram_fini(&os->ram);
+		free(os);
+		return NULL;
+	}
 	os->next = fake_machines;
 	fake_machines = os;
 	return os;
@@ -429,6 +442,7 @@ unsigned fake_machine_free(struct os_dev *os)
 	fram_free_leftovers(os);
 	while (os->allocs)
 		fake_alloc_drop(os, os->allocs);
+	fpaged_destroy(os);
 	while (os->objs) {
 		struct fake_obj *o = os->objs;
 

@@ -156,6 +156,7 @@ void fpci_build_config(struct fake_dev *d)
 
 int os_pci_cfg_read(struct os_dev *os, uint32_t offset, void *buf, uint32_t len)
 {
+	fake_storm(os);
 	if (offset > sizeof(os->dev->pcicfg) || len > sizeof(os->dev->pcicfg) - offset)
 		return -VIRGO_EINVAL;
 	memcpy(buf, os->dev->pcicfg + offset, len);
@@ -410,6 +411,8 @@ uint32_t fpci_read(struct fake_dev *d, uint32_t off, unsigned width)
 	uint32_t region = off & ~(FAKE_WINDOW - 1), r = off & (FAKE_WINDOW - 1);
 	uint32_t ones = width == 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
 
+	if (d->removed)
+		return ones; /* nothing decodes the address any more */
 	switch (region) {
 	case FAKE_COMMON_OFF: {
 		unsigned w = common_width(r);
@@ -454,6 +457,8 @@ void fpci_write(struct fake_dev *d, uint32_t off, unsigned width, uint32_t v)
 {
 	uint32_t region = off & ~(FAKE_WINDOW - 1), r = off & (FAKE_WINDOW - 1);
 
+	if (d->removed)
+		return;
 	switch (region) {
 	case FAKE_COMMON_OFF: {
 		unsigned w = common_width(r);
@@ -555,14 +560,22 @@ static struct fake_dev *mmio_check(struct os_mmio *m, uint32_t off, unsigned wid
 
 static uint32_t mmio_read(struct os_mmio *m, uint32_t off, unsigned width)
 {
-	struct fake_dev *d = mmio_check(m, off, width, false);
+	struct fake_dev *d;
+
+	if (m && m->o.magic == MMIO_MAGIC)
+		fake_storm(m->o.os);
+	d = mmio_check(m, off, width, false);
 
 	return d ? fpci_read(d, m->off + off, width) : 0xffffffffu;
 }
 
 static void mmio_write(struct os_mmio *m, uint32_t off, unsigned width, uint32_t v)
 {
-	struct fake_dev *d = mmio_check(m, off, width, true);
+	struct fake_dev *d;
+
+	if (m && m->o.magic == MMIO_MAGIC)
+		fake_storm(m->o.os);
+	d = mmio_check(m, off, width, true);
 
 	if (d)
 		fpci_write(d, m->off + off, width, v);

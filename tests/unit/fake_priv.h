@@ -11,6 +11,7 @@
  *   fake_vq.c    taking requests: descriptor chains, scripts, the command log
  *   fake_gpu.c   virtio-gpu commands: dispatch, display, capsets, contexts, submit
  *   fake_res.c   resources: creation, backing, transfers, blobs
+ *   fake_paged.c pageable memory, inaccessible at DISPATCH_LEVEL
  */
 #ifndef VIRGO_TESTS_FAKE_PRIV_H
 #define VIRGO_TESTS_FAKE_PRIV_H
@@ -170,6 +171,7 @@ struct fake_dev {
 	struct fake_gctx *ctxs;
 	struct fake_res *res;
 	struct fake_dev_stats st;
+	bool removed;              /* fake_dev_remove: the bus reads all ones */
 };
 
 int fdev_create(struct os_dev *os, const struct fake_config *cfg, struct fake_dev **out);
@@ -196,7 +198,7 @@ uint64_t fdev_held_timeline(const struct fake_held *h);
 unsigned fdev_signal_fence(struct fake_dev *d, bool any_timeline, uint64_t timeline, uint64_t value);
 static inline bool fdev_broken(const struct fake_dev *d)
 {
-	return d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	return (d->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET) || d->removed;
 }
 static inline bool fdev_has_feature(const struct fake_dev *d, unsigned bit)
 {
@@ -321,6 +323,9 @@ struct os_dev {
 	char log[FAKE_LOG_KEEP][256];
 	unsigned log_next, log_n;
 	bool verbose;
+	bool storm;                /* fake_set_irq_storm */
+	bool storm_dpc;            /* a storm ISR claimed: its DPC is due */
+	struct fake_paged *paged;  /* fake_config.paged_guard: the pageable arena */
 };
 
 #define FAKE_OS_MAGIC 0x4f534456u
@@ -352,6 +357,19 @@ void fake_note(struct os_dev *os, const char *fmt, ...) __attribute__((format(pr
 void *fake_obj_new(struct os_dev *os, size_t size, uint32_t magic, struct fake_count *count,
 		   const char *what);
 void fake_obj_free(struct fake_obj *o, struct fake_count *count);
+/* fake_sync.c: with the storm on, a shared line fires now (an ISR, and its
+ * DPC when no spin lock is held). Called from the os.h entry points. */
+void fake_storm(struct os_dev *os);
+/* fake_paged.c: the pageable arena (fake_config.paged_guard). */
+struct fake_paged;
+int fpaged_create(struct os_dev *os);
+void fpaged_destroy(struct os_dev *os);
+void *fpaged_alloc(struct os_dev *os, size_t size);
+bool fpaged_owns(struct os_dev *os, const void *p);
+void fpaged_free(struct os_dev *os, void *p);
+/* The arena is inaccessible while the machine is at DISPATCH_LEVEL or
+ * above: a spin lock held, or DPC or ISR context. Called at every change. */
+void fpaged_update(struct os_dev *os);
 /* fake_user.c: frees the machine's callers; returns how many were live. */
 unsigned fuser_machine_gone(struct os_dev *os);
 

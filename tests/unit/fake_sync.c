@@ -78,8 +78,10 @@ void os_spin_lock(struct os_spin *l)
 		fake_violation(os, "os_spin_lock of a spin lock already held (deadlock)");
 		return;
 	}
+	fake_storm(os);
 	l->held = true;
 	os->spin_depth++;
+	fpaged_update(os);
 }
 
 void os_spin_unlock(struct os_spin *l)
@@ -92,6 +94,7 @@ void os_spin_unlock(struct os_spin *l)
 	}
 	l->held = false;
 	l->o.os->spin_depth--;
+	fpaged_update(l->o.os);
 }
 
 struct os_mutex *os_mutex_create(struct os_dev *os)
@@ -208,6 +211,7 @@ enum fake_ctx fake_context(struct os_dev *os)
 void fake_set_context(struct os_dev *os, enum fake_ctx ctx)
 {
 	os->ctx = ctx;
+	fpaged_update(os);
 }
 
 unsigned fake_spin_depth(struct os_dev *os)
@@ -235,11 +239,13 @@ static bool fake_call_isr(struct os_dev *os, int msg)
 	bool claimed;
 
 	os->ctx = FAKE_CTX_ISR;
+	fpaged_update(os);
 	if (os->handler.isr)
 		claimed = os->handler.isr(os->handler.arg, msg);
 	else
 		claimed = gpu_isr(os->gpu, msg);
 	os->ctx = saved;
+	fpaged_update(os);
 	os->st.isr_calls++;
 	if (!claimed)
 		os->st.isr_unclaimed++;
@@ -254,6 +260,7 @@ static void fake_call_dpc(struct os_dev *os)
 	unsigned depth = os->spin_depth;
 
 	os->ctx = FAKE_CTX_DPC;
+	fpaged_update(os);
 	if (os->handler.isr) {
 		if (os->handler.dpc)
 			os->handler.dpc(os->handler.arg);
@@ -261,9 +268,30 @@ static void fake_call_dpc(struct os_dev *os)
 		gpu_dpc(os->gpu);
 	}
 	os->ctx = saved;
+	fpaged_update(os);
 	os->st.dpc_calls++;
 	if (os->spin_depth != depth)
 		fake_violation(os, "gpu_dpc returned with %u spin lock(s) held", os->spin_depth - depth);
+}
+
+void fake_set_irq_storm(struct os_dev *os, bool on)
+{
+	os->storm = on;
+}
+
+void fake_storm(struct os_dev *os)
+{
+	if (!os->storm || os->ctx != FAKE_CTX_REQUEST || os->in_delivery || !os->gpu || os->handler.isr)
+		return;
+	os->in_delivery = true;
+	/* INTx: the line is shared; MSI-X: a spurious message. */
+	if (fake_call_isr(os, os->cfg.msix_count ? 0 : -1))
+		os->storm_dpc = true;
+	if (os->storm_dpc && !os->spin_depth) {
+		os->storm_dpc = false;
+		fake_call_dpc(os);
+	}
+	os->in_delivery = false;
 }
 
 /* Delivers pending interrupts until none is left. Returns how many. */
@@ -301,8 +329,10 @@ static unsigned fake_deliver(struct os_dev *os)
 				d->isr = 0;
 			}
 		}
-		if (dpc)
+		if (dpc || os->storm_dpc) {
+			os->storm_dpc = false;
 			fake_call_dpc(os);
+		}
 	}
 	os->in_delivery = false;
 	return n;

@@ -34,6 +34,9 @@ struct os_caller {
 	struct os_dev *os;
 	struct fake_map *maps;
 	unsigned nmaps;
+	uint64_t owner;        /* os_caller_owner: the caller itself unless set */
+	uint64_t limit;        /* os_user_limit */
+	uint64_t cancel_at_ns; /* os_caller_cancelled from this virtual time on; 0: never */
 	struct os_caller *next;
 };
 
@@ -45,6 +48,8 @@ struct os_caller *fake_caller_new(struct os_dev *os)
 		return NULL;
 	c->magic = CALLER_MAGIC;
 	c->os = os;
+	c->owner = (uint64_t)(uintptr_t)c;
+	c->limit = USER_END;
 	c->next = os->callers;
 	os->callers = c;
 	os->st.caller.live++;
@@ -257,4 +262,42 @@ void os_unmap_user(struct os_caller *c, void *cookie)
 		fake_violation(os, "os_unmap_user: the mapping belongs to another caller "
 			       "(unmapping must happen in the owning process)");
 	fuser_unmap(os, m);
+}
+
+/* ---- who, how far, and whether it gave up ---------------------------------------- */
+
+void fake_caller_set_owner(struct os_caller *c, uint64_t key)
+{
+	c->owner = key;
+}
+
+void fake_caller_set_32bit(struct os_caller *c)
+{
+	c->limit = 1ull << 32;
+}
+
+void fake_caller_cancel_at(struct os_caller *c, uint64_t ns)
+{
+	c->cancel_at_ns = ns;
+}
+
+uint64_t os_user_limit(struct os_caller *c)
+{
+	struct os_dev *os = fuser_os(c, "os_user_limit");
+
+	return os ? c->limit : 0;
+}
+
+uint64_t os_caller_owner(struct os_caller *c)
+{
+	struct os_dev *os = fuser_os(c, "os_caller_owner");
+
+	return os ? c->owner : 0;
+}
+
+bool os_caller_cancelled(struct os_caller *c)
+{
+	struct os_dev *os = fuser_os(c, "os_caller_cancelled");
+
+	return os && c->cancel_at_ns && os->now_ns >= c->cancel_at_ns;
 }

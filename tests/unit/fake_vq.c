@@ -391,6 +391,7 @@ static void take(struct fake_dev *d, uint16_t qi, uint16_t head)
 	r.rec->fence_id = hdr.fence_id;
 	r.rec->ctx_id = hdr.ctx_id;
 	r.rec->ring_idx = hdr.ring_idx;
+	r.rec->ndescs = c.ndescs;
 	action = script_match(d, hdr.type, &err_type);
 	r.rec->action = action;
 	if (action == FAKE_DROP) {

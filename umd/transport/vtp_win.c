@@ -137,7 +137,11 @@ static int ioctl_error(DWORD e)
 	case ERROR_NOT_ENOUGH_MEMORY:
 	case ERROR_OUTOFMEMORY:
 		return -VIRGO_ENOMEM;
-	case ERROR_OPERATION_ABORTED:      /* the handle was closed under us */
+	case ERROR_OPERATION_ABORTED:
+		/* The driver cancelled a wait (CancelIo, a thread exiting), or
+		 * the handle was closed under the request: either way, only
+		 * this request is over. */
+		return -VIRGO_ECANCELED;
 	case ERROR_DEVICE_NOT_CONNECTED:
 	case ERROR_NO_SUCH_DEVICE:
 	case ERROR_INVALID_HANDLE:
