@@ -106,7 +106,7 @@ check-host: asan
 
 # The scenario suite inside a Linux guest on QEMU 7.2's virtio-gpu-gl (docs/qemu.md).
 check-qemu: native
-	@bash scripts/qemu/run-qemu.sh
+	@bash scripts/qemu/check.sh
 
 # The Windows kernel driver: PE, imports, signature, catalog, INF, request
 # decoding, exception handling (some under Wine).

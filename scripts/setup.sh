@@ -42,6 +42,10 @@ PACKAGES=(
 	cpio
 	xz-utils
 	zstd
+	# the newer host generation (QEMU 10.0, virglrenderer 1.1.0): a Debian
+	# 13 root made by scripts/debian13/root.sh
+	debootstrap
+	util-linux
 	# Mesa 22.3.6 with the virgo winsys (umd/mesa/build.sh linux)
 	bison
 	flex

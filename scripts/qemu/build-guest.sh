@@ -23,6 +23,7 @@
 #   virgo.roundtrips=N       VIRGO_SCEN_ROUNDTRIPS (default 50)
 #   virgo.first_fence=N      VIRGO_UIO_FIRST_FENCE (default: the core's)
 #   virgo.layout=scatter|natural, virgo.log=err|warn|info|debug
+#   virgo.name=NAME          what the scenarios call the device (qemu72-guest, ...)
 set -euo pipefail
 
 OUT=${1:?usage: build-guest.sh OUTDIR [SCENARIOS-GUEST]}
@@ -134,7 +135,7 @@ mkdir -p /dev/hugepages && mount -t hugetlbfs hugetlbfs /dev/hugepages
 say() { echo "virgo-guest: $*"; }
 uptime_s() { cut -d' ' -f1 /proc/uptime; }
 
-FILTER= HUGEPAGES=256 ROUNDTRIPS=50 FIRST_FENCE= LAYOUT=scatter LOG=info
+FILTER= HUGEPAGES=256 ROUNDTRIPS=50 FIRST_FENCE= LAYOUT=scatter LOG=info NAME=qemu-guest
 for a in $(cat /proc/cmdline); do
 	case "$a" in
 	virgo.filter=*) FILTER=${a#*=} ;;
@@ -143,6 +144,7 @@ for a in $(cat /proc/cmdline); do
 	virgo.first_fence=*) FIRST_FENCE=${a#*=} ;;
 	virgo.layout=*) LAYOUT=${a#*=} ;;
 	virgo.log=*) LOG=${a#*=} ;;
+	virgo.name=*) NAME=${a#*=} ;;
 	esac
 done
 
@@ -157,7 +159,7 @@ for d in /sys/bus/pci/devices/*; do
 done
 
 say "scenarios start at $(uptime_s) s${FILTER:+ (filter $FILTER)}"
-VIRGO_SCEN_ROUNDTRIPS=$ROUNDTRIPS VIRGO_UIO_LAYOUT=$LAYOUT VIRGO_UIO_LOG=$LOG \
+VIRGO_SCEN_ROUNDTRIPS=$ROUNDTRIPS VIRGO_UIO_LAYOUT=$LAYOUT VIRGO_UIO_LOG=$LOG VIRGO_SCEN_NAME=$NAME \
 	VIRGO_UIO_FIRST_FENCE=$FIRST_FENCE /bin/scenarios-guest $FILTER
 status=$?
 say "scenarios end at $(uptime_s) s"

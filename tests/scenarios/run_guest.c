@@ -203,6 +203,9 @@ int main(int argc, char **argv)
 	int ret;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Which QEMU: the messages say so (run-qemu.sh passes virgo.name). */
+	if ((s = getenv("VIRGO_SCEN_NAME")) && *s)
+		guest_env.name = s;
 	cfg.bdf = getenv("VIRGO_UIO_BDF");
 	cfg.huge_pages = (s = getenv("VIRGO_UIO_HUGEPAGES")) ? (uint32_t)strtoul(s, NULL, 0) : 0;
 	cfg.layout = layout && !strcmp(layout, "natural") ? UIO_LAYOUT_NATURAL : UIO_LAYOUT_SCATTER;
