@@ -14,8 +14,9 @@
  * Targets: 1D, 1D array, 2D (mipmapped too), 2D array, 3D, cube, rectangle,
  * buffer; formats: 8-bit, half and float, sRGB, unsigned integer, DXT1,
  * RGTC1, depth 16/24/32F/24-8 (a 24-8 array too, and a shadow compare),
- * stencil; and image loads and a shader storage buffer. One more reads it
- * through GL_FEEDBACK.
+ * stencil; image loads and a shader storage buffer; and the sampler's
+ * work: linear, trilinear and explicit-derivative filtering, wrap modes,
+ * the border colour, gather, sizes. One more reads it through GL_FEEDBACK.
  *
  * Each case runs in a child process with a context of its own, so that a
  * crash is reported as that case's and the others still run.
@@ -229,6 +230,64 @@ static enum setup_result setup_2d_mip_gpu(void)
 	glTexImage2D(GL_TEXTURE_2D, 1, GL_RGBA32F, 2, 2, 0, GL_RGBA, GL_FLOAT, zeros);
 	glTexImage2D(GL_TEXTURE_2D, 2, GL_RGBA32F, 1, 1, 0, GL_RGBA, GL_FLOAT, c2);
 	return gpu_clear(tex, 0, 1, -1, GL_COLOR_ATTACHMENT0, c1, false, 0, 0) ? SETUP_OK : SETUP_FAILED;
+}
+
+/* Texel (x, y) of a 2x2 texture is (x, y, 0.5, 1): bilinear filtering,
+ * and GL_MIRRORED_REPEAT past the right edge. */
+static enum setup_result setup_2d_linear_mirror(void)
+{
+	const float px[2 * 2 * 4] = { 0, 0, 0.5f, 1, 1, 0, 0.5f, 1, 0, 1, 0.5f, 1, 1, 1, 0.5f, 1 };
+
+	new_texture(GL_TEXTURE_2D, GL_LINEAR);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_S, GL_MIRRORED_REPEAT);
+	glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_WRAP_T, GL_MIRRORED_REPEAT);
+	glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, 2, 2, 0, GL_RGBA, GL_FLOAT, px);
+	return SETUP_OK;
+}
+
+/* Trilinear filtering and explicit derivatives: a 4x4 texture whose
+ * levels 0, 1 and 2 hold 0, 0.5 and 1 in every channel. */
+static enum setup_result setup_2d_trilinear(void)
+{
+	static const float half[2 * 2 * 4] = { 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f,
+					       0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f, 0.5f };
+	static const float one[4] = { 1, 1, 1, 1 };
+
+	new_texture(GL_TEXTURE_2D, GL_LINEAR_MIPMAP_LINEAR);
+	glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, 4, 4, 0, GL_RGBA, GL_FLOAT, zeros);
+	glTexImage2D(GL_TEXTURE_2D, 1, GL_RGBA32F, 2, 2, 0, GL_RGBA, GL_FLOAT, half);
+	glTexImage2D(GL_TEXTURE_2D, 2, GL_RGBA32F, 1, 1, 0, GL_RGBA, GL_FLOAT, one);
+	return SETUP_OK;
+}
+
+/* textureGather: texel (x, y) of a 2x2 texture has red (1 + x + 2y) / 10
+ * and green twice that. */
+static enum setup_result setup_2d_gather(void)
+{
+	enum setup_result r = needs(40, NULL);
+	float px[2 * 2 * 4];
+
+	if (r != SETUP_OK)
+		return r;
+	for (int i = 0; i < 4; i++) {
+		px[i * 4 + 0] = (float)(i + 1) / 10;
+		px[i * 4 + 1] = (float)(i + 1) / 5;
+		px[i * 4 + 2] = 0.0f;
+		px[i * 4 + 3] = 1.0f;
+	}
+	new_texture(GL_TEXTURE_2D, GL_NEAREST);
+	glTexImage2D(GL_TEXTURE_2D, 0, GL_RGBA32F, 2, 2, 0, GL_RGBA, GL_FLOAT, px);
+	return SETUP_OK;
+}
+
+/* textureSize of levels 0 and 1 of a 4x2, 3-layer array. */
+static enum setup_result setup_2d_array_size(void)
+{
+	new_texture(GL_TEXTURE_2D_ARRAY, GL_NEAREST_MIPMAP_NEAREST);
+	glTexParameteri(GL_TEXTURE_2D_ARRAY, GL_TEXTURE_MAX_LEVEL, 1);
+	glTexImage3D(GL_TEXTURE_2D_ARRAY, 0, GL_RGBA8, 4, 2, 3, 0, GL_RGBA, GL_FLOAT, zeros);
+	glTexImage3D(GL_TEXTURE_2D_ARRAY, 1, GL_RGBA8, 2, 1, 3, 0, GL_RGBA, GL_FLOAT, zeros);
+	return SETUP_OK;
 }
 
 /* A texel outside a GL_CLAMP_TO_BORDER texture is the border colour. */
@@ -530,6 +589,17 @@ static const struct vs_case cases[] = {
 	  { 0.125f, 0.25f, 0.375f, 0.5f }, false },
 	{ "tex2d_clamp_to_border", "130", "uniform sampler2D tex;", "texture(tex, vec2(-0.5, 0.5))",
 	  "texture(tex, vec2(0.5, 0.5))", setup_2d_border, { 0.25f, 0.5f, 0.75f, 1.0f }, { 1, 1, 1, 1 }, false },
+	{ "tex2d_linear_mirrored_repeat", "130", "uniform sampler2D tex;", "texture(tex, vec2(0.375, 0.625))",
+	  "texture(tex, vec2(1.75, 0.875))", setup_2d_linear_mirror, { 0.25f, 0.75f, 0.5f, 1.0f },
+	  { 0.0f, 1.0f, 0.5f, 1.0f }, false },
+	{ "tex2d_trilinear_lod_and_grad", "130", "uniform sampler2D tex;", "textureLod(tex, vec2(0.5, 0.5), 0.25)",
+	  "textureGrad(tex, vec2(0.5, 0.5), vec2(0.5, 0.0), vec2(0.0, 0.25))", setup_2d_trilinear,
+	  { 0.125f, 0.125f, 0.125f, 0.125f }, { 0.5f, 0.5f, 0.5f, 0.5f }, false },
+	{ "tex2d_gather", "400 compatibility", "uniform sampler2D tex;", "textureGather(tex, vec2(0.5, 0.5))",
+	  "textureGather(tex, vec2(0.5, 0.5), 1)", setup_2d_gather, { 0.3f, 0.4f, 0.2f, 0.1f },
+	  { 0.6f, 0.8f, 0.4f, 0.2f }, false },
+	{ "tex2d_array_size", "130", "uniform sampler2DArray tex;", "vec4(vec3(textureSize(tex, 0)), 1.0)",
+	  "vec4(vec3(textureSize(tex, 1)), 1.0)", setup_2d_array_size, { 4, 2, 3, 1 }, { 2, 1, 3, 1 }, false },
 	{ "tex2d_array", "130", "uniform sampler2DArray tex;", "texelFetch(tex, ivec3(1, 0, 3), 0)",
 	  "texture(tex, vec3(0.25, 0.75, 1.0))", setup_2d_array, { 0.25f, 0.0f, 0.75f, 1.0f },
 	  { 0.0f, 0.25f, 0.25f, 1.0f }, false },
