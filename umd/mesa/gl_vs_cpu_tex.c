@@ -290,6 +290,20 @@ static enum setup_result setup_2d_array_size(void)
 	return SETUP_OK;
 }
 
+/* A 4 MiB float texture with all its levels, level 3 cleared by the GPU:
+ * the levels are read back into more than one of virgl's 1 MiB staging
+ * buffers, which the state tracker hands to draw as one base address and
+ * an offset per level. */
+static enum setup_result setup_2d_big_mip_gpu(void)
+{
+	const float c[4] = { 0.5f, 0.125f, 0.25f, 1.0f };
+	GLuint tex = new_texture(GL_TEXTURE_2D, GL_NEAREST_MIPMAP_NEAREST);
+
+	for (int l = 0; l <= 9; l++)
+		glTexImage2D(GL_TEXTURE_2D, l, GL_RGBA32F, 512 >> l, 512 >> l, 0, GL_RGBA, GL_FLOAT, NULL);
+	return gpu_clear(tex, 0, 3, -1, GL_COLOR_ATTACHMENT0, c, false, 0, 0) ? SETUP_OK : SETUP_FAILED;
+}
+
 /* A texel outside a GL_CLAMP_TO_BORDER texture is the border colour. */
 static enum setup_result setup_2d_border(void)
 {
@@ -587,6 +601,9 @@ static const struct vs_case cases[] = {
 	{ "tex2d_mipmap_lod_after_gpu_clear", "130", "uniform sampler2D tex;", "textureLod(tex, vec2(0.75, 0.25), 1.0)",
 	  "textureLod(tex, vec2(0.75, 0.25), 2.0)", setup_2d_mip_gpu, { 0.75f, 0.5f, 0.25f, 1.0f },
 	  { 0.125f, 0.25f, 0.375f, 0.5f }, false },
+	{ "tex2d_4mib_all_levels_after_gpu_clear", "130", "uniform sampler2D tex;",
+	  "textureLod(tex, vec2(0.3, 0.6), 3.0)", "texelFetch(tex, ivec2(63, 0), 3)", setup_2d_big_mip_gpu,
+	  { 0.5f, 0.125f, 0.25f, 1.0f }, { 0.5f, 0.125f, 0.25f, 1.0f }, false },
 	{ "tex2d_clamp_to_border", "130", "uniform sampler2D tex;", "texture(tex, vec2(-0.5, 0.5))",
 	  "texture(tex, vec2(0.5, 0.5))", setup_2d_border, { 0.25f, 0.5f, 0.75f, 1.0f }, { 1, 1, 1, 1 }, false },
 	{ "tex2d_linear_mirrored_repeat", "130", "uniform sampler2D tex;", "texture(tex, vec2(0.375, 0.625))",
