@@ -196,7 +196,8 @@ repatch() {
 
 # ---- overlay -----------------------------------------------------------------
 # Our files inside Mesa's tree:
-#   umd/mesa/overlay/**           -> the same path in the tree (meson wiring)
+#   umd/mesa/overlay/**           -> the same path in the tree (meson wiring,
+#                                    the draw module's draw_exec_sampler)
 #   umd/winsys/*.[ch]             -> src/gallium/winsys/virgl/virgo/
 #   umd/transport/vtp*            -> src/gallium/winsys/virgl/virgo/transport/
 #   uapi/*.[ch]                   -> src/gallium/winsys/virgl/virgo/uapi/

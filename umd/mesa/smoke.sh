@@ -4,10 +4,12 @@
 # smoke.sh: Mesa 22.3.6 with the virgo winsys, through virgo-host: builds it
 # (umd/mesa/build.sh linux), starts virgo-host on a private socket, checks
 # the GL version and renderer a core context reports, runs the piglit tests
-# of smoke-tests.txt (each passes through Debian's virpipe too), counts the
-# host's clean shutdown, and runs gl_oom.c against a second host with a
-# 64 MiB budget for the guest's resources. Ends with "N passed, N failed".
-# `make check-mesa`.
+# of smoke-tests.txt (each passes through Debian's virpipe too) and those of
+# smoke-subtests.txt (each subtest must end as on virpipe), runs
+# gl_vs_cpu_tex.c (vertex shaders that Mesa runs on the CPU, reading every
+# kind of texture), counts the host's clean shutdown, and runs gl_oom.c
+# against a second host with a 64 MiB budget for the guest's resources. Ends
+# with "N passed, N failed". `make check-mesa`.
 set -u
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
@@ -80,6 +82,57 @@ cat "$LOG/results.0" "$LOG/results.1" >"$LOG/results.tsv"
 while IFS=$'\t' read -r name result; do
 	[ "$result" = pass ] && ok "piglit: $name" || bad "piglit: $name" "$result (log in $LOG)"
 done < <(sort "$LOG/results.tsv")
+
+# Tests that fail as a whole on virpipe too, subtest by subtest: each must
+# end as it does there, and the program must reach its end (a crash leaves
+# no final result).
+while IFS= read -r line; do
+	name=${line%% ::: *}
+	rest=${line#* ::: }
+	cmd=${rest%% ::: *}
+	want=${rest#* ::: }
+	f="$LOG/$(tr '/ @!' '____' <<<"$name").log"
+	read -ra argv <<<"$cmd"
+	(cd /usr/bin && timeout 120 "${argv[@]}" >"$f" 2>&1 </dev/null)
+	got=$(grep -o '"subtest": {"[^"]*" : "[a-z]*"}' "$f" | sed 's/"subtest": {"\([^"]*\)" : "\([a-z]*\)"}/\1=\2/' | tr '\n' ' ')
+	final=$(grep -o '"result": "[a-z]*"' "$f" | tail -1)
+	diff=""
+	for w in $want; do
+		[[ " $got " == *" $w "* ]] && continue
+		g=$(tr ' ' '\n' <<<"$got" | sed -n "s/^${w%%=*}=//p" | head -n 1)
+		diff+=" ${w%%=*} ${g:-missing} (virpipe ${w#*=})"
+	done
+	if [ -z "$final" ]; then
+		bad "piglit subtests: $name" "did not run to its end (log in $f)"
+	elif [ -n "$diff" ]; then
+		bad "piglit subtests: $name" "not as on virpipe:$diff (log in $f)"
+	else
+		ok "piglit subtests: $name"
+	fi
+done < <(grep -v '^#' umd/mesa/smoke-subtests.txt | grep .)
+
+# A vertex shader that Mesa runs on the CPU (glRasterPos, GL_FEEDBACK) reads
+# every kind of texture, image and buffer right, most of them just after
+# the GPU wrote them (umd/mesa/gl_vs_cpu_tex.c, a case per line).
+# shellcheck disable=SC2046 # pkg-config prints a list of flags
+if cc -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE umd/mesa/gl_vs_cpu_tex.c -o "$LOG/gl-vs-cpu-tex" \
+	$(pkg-config --cflags --libs egl opengl) -lm 2>"$LOG/gl-vs-cpu-tex.build"; then
+	timeout 300 "$LOG/gl-vs-cpu-tex" >"$LOG/gl-vs-cpu-tex.log" 2>&1
+	# "VERDICT CASE[: why]", after the lines that say what went wrong
+	while read -r verdict case_name why; do
+		[ -n "$why" ] || why=$(grep "^gl-vs-cpu-tex: $case_name: " "$LOG/gl-vs-cpu-tex.log" | head -n 1 |
+			sed "s/^gl-vs-cpu-tex: $case_name: //")
+		case $verdict in
+		PASS) ok "gl_vs_cpu_tex: $case_name" ;;
+		SKIP) echo "SKIP gl_vs_cpu_tex: $case_name: $why" ;;
+		*) bad "gl_vs_cpu_tex: $case_name" "${why:-failed} (log in $LOG/gl-vs-cpu-tex.log)" ;;
+		esac
+	done < <(sed -n 's/^gl-vs-cpu-tex: \(PASS\|FAIL\|SKIP\) \([^: ]*\):\{0,1\} *\(.*\)/\1 \2 \3/p' "$LOG/gl-vs-cpu-tex.log")
+	grep -q "^gl-vs-cpu-tex: [0-9]* passed" "$LOG/gl-vs-cpu-tex.log" ||
+		bad gl_vs_cpu_tex_runs_to_its_end "$(tail -n 1 "$LOG/gl-vs-cpu-tex.log")"
+else
+	bad gl_vs_cpu_tex_builds "$(head -n 3 "$LOG/gl-vs-cpu-tex.build")"
+fi
 
 kill -TERM $HOST_PID
 wait $HOST_PID
