@@ -92,6 +92,8 @@ enum virgo_param {
 	VIRGO_PARAM_NUM_SCANOUTS = 0x102,
 	VIRGO_PARAM_LIVE_RESOURCES = 0x103,   /* device-wide, for leak checks */
 	VIRGO_PARAM_LIVE_HANDLES = 0x104,     /* open handles, device-wide */
+	VIRGO_PARAM_HOST_VISIBLE_SIZE = 0x105, /* bytes of the host-visible region, 0: none */
+	VIRGO_PARAM_HOST_VISIBLE_FREE = 0x106, /* ... not mapped now, device-wide (leak checks) */
 };
 struct virgo_get_param {
 	uint64_t param;
@@ -184,12 +186,22 @@ struct virgo_resource_close {
 };
 
 /* MAP: one mapping per resource per handle; mapping again returns the same
- * address. On Windows addr is a virtual address in the caller; over a socket
- * it is the offset of the pages in the shared-memory object sent beside the
- * reply. */
+ * address. What is mapped: a resource's guest pages (classic resources,
+ * GUEST and HOST3D_GUEST blobs), or, for a HOST3D blob made with
+ * USE_MAPPABLE, its host storage through the device's host-visible region
+ * (VIRGO_PARAM_HOST_VISIBLE), placed there by the driver (MAP_BLOB) and
+ * taken away again at UNMAP, RESOURCE_CLOSE or the handle's close. On
+ * Windows addr is a virtual address in the caller; over a socket it is the
+ * offset of the pages in the shared-memory object sent beside the reply.
+ * map_info says how the memory may be cached: guest pages are
+ * VIRGO_MAP_CACHED; a region mapping has the caching the device asked for
+ * (the mapping already uses it). In: map_info must be 0. */
+#define VIRGO_MAP_CACHED   1u
+#define VIRGO_MAP_UNCACHED 2u
+#define VIRGO_MAP_WC       3u
 struct virgo_map {
 	uint32_t bo_handle;
-	uint32_t pad;
+	uint32_t map_info;   /* in: 0; out: VIRGO_MAP_* */
 	uint64_t addr;       /* out */
 	uint64_t size;       /* out */
 };

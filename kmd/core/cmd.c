@@ -213,6 +213,42 @@ int cmd_resource_unref(struct gpu_dev *dev, uint32_t res_id)
 	return call_teardown(dev, VIRTIO_GPU_CMD_RESOURCE_UNREF, 0, res_id);
 }
 
+int cmd_map_blob(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, uint64_t offset, uint32_t *map_info)
+{
+	struct virtio_gpu_resource_map_blob *cmd;
+	struct gpu_req *r;
+	int ret = gpu_req_new(dev, sizeof(*cmd), sizeof(struct virtio_gpu_resp_map_info), 0, &r);
+
+	if (ret)
+		return ret;
+	cmd = gpu_req_cmd(r);
+	hdr_init(&cmd->hdr, VIRTIO_GPU_CMD_RESOURCE_MAP_BLOB, ctx_id);
+	cmd->resource_id = res_id;
+	cmd->offset = offset;
+	ret = gpu_call(dev, &r, VIRTIO_GPU_RESP_OK_MAP_INFO);
+	if (!r)
+		return ret;
+	if (!ret && r->resp_got < sizeof(struct virtio_gpu_resp_map_info))
+		ret = -VIRGO_EPROTO;
+	if (!ret)
+		*map_info = ((struct virtio_gpu_resp_map_info *)gpu_req_resp(r))->map_info;
+	gpu_req_free(dev, r);
+	return ret;
+}
+
+int cmd_unmap_blob(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id)
+{
+	struct virtio_gpu_resource_unmap_blob *cmd;
+	struct gpu_req *r;
+	int ret = new_nodata(dev, sizeof(*cmd), VIRTIO_GPU_CMD_RESOURCE_UNMAP_BLOB, ctx_id, &r);
+
+	if (ret)
+		return ret;
+	cmd = gpu_req_cmd(r);
+	cmd->resource_id = res_id;
+	return gpu_call_nodata(dev, r);
+}
+
 int cmd_transfer_3d(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, bool to_host,
 		    const struct virgo_transfer *t, uint64_t *seq)
 {

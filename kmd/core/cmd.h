@@ -25,6 +25,11 @@ int cmd_attach_backing(struct gpu_dev *dev, uint32_t res_id, const struct os_pag
 int cmd_detach_backing(struct gpu_dev *dev, uint32_t res_id);
 int cmd_resource_unref(struct gpu_dev *dev, uint32_t res_id);
 
+/* MAP_BLOB: places the blob at offset in the host-visible region; the
+ * answer's map_info (VIRTIO_GPU_MAP_CACHE_*) in *map_info. */
+int cmd_map_blob(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, uint64_t offset, uint32_t *map_info);
+int cmd_unmap_blob(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id);
+
 int cmd_transfer_3d(struct gpu_dev *dev, uint32_t ctx_id, uint32_t res_id, bool to_host,
 		    const struct virgo_transfer *t, uint64_t *seq);
 /* Copies size bytes of command stream from the caller at uaddr. */

@@ -55,6 +55,9 @@ struct gpu_stats {
 	uint64_t fence_issued;
 	uint64_t fence_completed;
 	uint64_t features;       /* negotiated */
+	uint64_t region_size;    /* the host-visible region: bytes in all */
+	uint64_t region_free;    /* ... not given to a mapping */
+	uint64_t region_held;    /* ... kept out of use for good (orphaned mappings) */
 };
 void gpu_get_stats(struct gpu_dev *dev, struct gpu_stats *st);
 

@@ -249,9 +249,19 @@ int gpu_init(struct os_dev *os, const struct gpu_params *params, struct gpu_dev 
 	ret = capset_query_all(dev);
 	if (ret)
 		goto fail;
-	os_log(os, OS_LOG_INFO, "virtio-gpu: features %#llx, %u scanouts, capsets %#llx, queues %u/%u, %u MSI-X",
+	/* Host-visible memory is the blob feature's: without RESOURCE_BLOB
+	 * there is no MAP_BLOB to place anything in it. */
+	if (dev->has_blob && dev->pci.shm_len) {
+		ret = region_init(&dev->region, os, dev->pci.shm_len, OS_PAGE_SIZE);
+		if (ret)
+			goto fail;
+		dev->has_host_visible = dev->region.size != 0;
+	}
+	os_log(os, OS_LOG_INFO,
+	       "virtio-gpu: features %#llx, %u scanouts, capsets %#llx, queues %u/%u, %u MSI-X, host-visible %llu MiB",
 	       (unsigned long long)dev->features, dev->config.num_scanouts,
-	       (unsigned long long)dev->capset_mask, dev->ctrlq.size, dev->cursorq.size, dev->pci.msix);
+	       (unsigned long long)dev->capset_mask, dev->ctrlq.size, dev->cursorq.size, dev->pci.msix,
+	       (unsigned long long)(dev->region.size >> 20));
 	return 0;
 fail:
 	*out = NULL;
@@ -283,6 +293,7 @@ void gpu_fini(struct gpu_dev *dev)
 	}
 	gpu_pool_drain(dev);
 	capset_free_all(dev);
+	region_fini(&dev->region);
 	if (dev->qlock) {
 		os_spin_lock(dev->qlock);
 		dev->ctrlq.live = dev->cursorq.live = false;
@@ -351,5 +362,10 @@ void gpu_get_stats(struct gpu_dev *dev, struct gpu_stats *st)
 	st->fence_issued = dev->timeline.issued;
 	st->fence_completed = dev->timeline.completed;
 	os_spin_unlock(dev->qlock);
+	os_mutex_lock(dev->lock);
+	st->region_size = dev->region.size;
+	st->region_free = dev->region.free_bytes;
+	st->region_held = dev->region.held_bytes;
+	os_mutex_unlock(dev->lock);
 	st->features = dev->features;
 }

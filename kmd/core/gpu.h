@@ -13,6 +13,7 @@
 #include "fence.h"
 #include "os.h"
 #include "pci.h"
+#include "region.h"
 #include "vq.h"
 
 #define GPU_MAX_CAPSETS   8
@@ -92,6 +93,7 @@ struct gpu_dev {
 	struct gpu_capset capsets[GPU_MAX_CAPSETS];
 	uint64_t capset_mask;
 	bool has_virgl, has_edid, has_blob, has_context_init, has_host_visible;
+	struct region region;      /* the host-visible region's ranges (lock) */
 	struct fence_timeline timeline;
 	/* Fence stall detection (qlock), see gpu_fence_wait: the watermark a
 	 * waiter last saw with fences outstanding, and since when. */

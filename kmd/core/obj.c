@@ -3,6 +3,7 @@
 
 #include "capset.h"
 #include "cmd.h"
+#include "map.h"
 
 static void list_add(struct obj_res **head, struct obj_res *r)
 {
@@ -313,8 +314,7 @@ void obj_handle_close(struct core_file *f, struct os_caller *caller, uint32_t ha
 	if (!h)
 		return;
 	res = h->res;
-	if (h->map_cookie)
-		os_unmap_user(caller, h->map_cookie);
+	map_undo(f, caller, h);
 	*h = (struct file_handle){ 0 };
 	f->nused--;
 	obj_res_put(f->dev, res);
@@ -378,15 +378,8 @@ void core_cleanup(struct core_file *f, struct os_caller *caller)
 	/* A MAP racing the last CloseHandle would map after this, with nobody
 	 * left to undo it in the owning process (CLOSE may run anywhere). */
 	f->cleaned = true;
-	for (uint32_t i = 0; i < f->nslots; i++) {
-		struct file_handle *h = &f->handles[i];
-
-		if (h->map_cookie) {
-			os_unmap_user(caller, h->map_cookie);
-			h->map_cookie = NULL;
-			h->map_addr = 0;
-		}
-	}
+	for (uint32_t i = 0; i < f->nslots; i++)
+		map_undo(f, caller, &f->handles[i]);
 	os_mutex_unlock(f->lock);
 }
 

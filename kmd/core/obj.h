@@ -30,14 +30,20 @@ struct obj_res {
 	uint32_t blob_mem;
 	uint32_t blob_flags;
 	uint64_t size;                /* backing bytes, page multiple; 0: none */
+	uint64_t blob_size;           /* a blob's size as created (HOST3D: its host storage) */
 	struct os_pages pages;
 	volatile uint64_t last_fence; /* busy until this fence signals */
 };
 
 struct file_handle {
 	struct obj_res *res;
-	void *map_cookie;
+	void *map_cookie;             /* the user mapping, NULL when none */
 	uint64_t map_addr;
+	uint64_t map_size;
+	uint32_t map_info;            /* VIRGO_MAP_* */
+	bool region;                  /* the mapping is of the host-visible region */
+	uint64_t region_off;          /* ... where MAP_BLOB placed the blob */
+	uint64_t region_len;
 };
 
 struct core_file {

@@ -137,6 +137,13 @@ int os_copy_to_user(struct os_caller *c, uint64_t uaddr, const void *src, size_t
  * in the owning process (cleanup), never in completion context. */
 int os_map_user(struct os_caller *c, struct os_pages *pages, uint64_t *uaddr, void **cookie);
 void os_unmap_user(struct os_caller *c, void *cookie);
+/* Maps len bytes at offset of memory BAR bar (the device's host-visible
+ * region: host memory, not registers) into the caller, with the caching
+ * the device asked for; *cookie undoes it, in the owning process. */
+enum os_cache { OS_CACHE_CACHED, OS_CACHE_UNCACHED, OS_CACHE_WC };
+int os_map_region(struct os_caller *c, uint8_t bar, uint64_t offset, uint64_t len, enum os_cache cache,
+		  uint64_t *uaddr, void **cookie);
+void os_unmap_region(struct os_caller *c, void *cookie);
 /* The end of the caller's reachable addresses: a mapping must end at or
  * below it (4 GiB for a 32-bit process on a 64-bit kernel). */
 uint64_t os_user_limit(struct os_caller *c);

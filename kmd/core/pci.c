@@ -3,6 +3,7 @@
 #include "pci.h"
 
 #include <virgo/uapi.h>
+#include <virgo/virtio_gpu.h>
 #include <virgo/virtio_pci.h>
 #include <virgo/virtio_ring.h>
 
@@ -31,6 +32,34 @@ static int map_cap(struct pci_transport *t, uint8_t pos, struct os_mmio **out, u
 	if (len_out)
 		*len_out = cap.length;
 	return os_mmio_map(t->os, cap.bar, cap.offset, cap.length, out);
+}
+
+/* A shared-memory capability: the region is not mapped here (its users
+ * map their parts of it), only remembered. The first one per shmid wins. */
+static int read_shm_cap(struct pci_transport *t, uint8_t pos, uint8_t cap_len)
+{
+	struct virtio_pci_cap64 c;
+	uint64_t off, len;
+	int ret;
+
+	if (cap_len < sizeof(c))
+		return -VIRGO_EPROTO;
+	ret = os_pci_cfg_read(t->os, pos, &c, sizeof(c));
+	if (ret)
+		return ret;
+	if (c.cap.id != VIRTIO_GPU_SHM_ID_HOST_VISIBLE || t->shm_len)
+		return 0;
+	off = (uint64_t)c.offset_hi << 32 | c.cap.offset;
+	len = (uint64_t)c.length_hi << 32 | c.cap.length;
+	if (c.cap.bar > 5 || !len || off + len < off) {
+		os_log(t->os, OS_LOG_WARN, "host-visible region: bad bar %u or range %#llx+%#llx, ignored", c.cap.bar,
+		       (unsigned long long)off, (unsigned long long)len);
+		return -VIRGO_EPROTO;
+	}
+	t->shm_bar = c.cap.bar;
+	t->shm_off = off;
+	t->shm_len = len;
+	return 0;
 }
 
 int pci_probe(struct pci_transport *t, struct os_dev *os)
@@ -82,6 +111,9 @@ int pci_probe(struct pci_transport *t, struct os_dev *os)
 			case VIRTIO_PCI_CAP_DEVICE_CFG:
 				if (!t->device)
 					ret = map_cap(t, pos, &t->device, &t->device_len);
+				break;
+			case VIRTIO_PCI_CAP_SHARED_MEMORY_CFG:
+				ret = read_shm_cap(t, pos, cap.cap_len);
 				break;
 			default:
 				break;

@@ -19,6 +19,11 @@ struct pci_transport {
 	uint32_t device_len;
 	uint16_t num_queues;
 	unsigned msix;           /* MSI-X messages in use; 0 = INTx */
+	/* The host-visible region (shared memory, shmid 1), not mapped by the
+	 * core: shm_len 0 when the device has none. */
+	uint8_t shm_bar;
+	uint64_t shm_off;
+	uint64_t shm_len;
 };
 
 int pci_probe(struct pci_transport *t, struct os_dev *os);

@@ -6,6 +6,7 @@
 
 #include "capset.h"
 #include "cmd.h"
+#include "map.h"
 #include "obj.h"
 
 /* Gallium's texture targets, which virgl uses unchanged. */
@@ -44,6 +45,14 @@ static int do_get_param(struct core_file *f, struct virgo_get_param *a)
 	case VIRGO_PARAM_CAPSET_QUERY_FIX: a->value = 1; break;
 	case VIRGO_PARAM_RESOURCE_BLOB: a->value = dev->has_blob; break;
 	case VIRGO_PARAM_HOST_VISIBLE: a->value = dev->has_host_visible; break;
+	case VIRGO_PARAM_HOST_VISIBLE_SIZE:
+	case VIRGO_PARAM_HOST_VISIBLE_FREE: {
+		struct gpu_stats st;
+
+		gpu_get_stats(dev, &st);
+		a->value = a->param == VIRGO_PARAM_HOST_VISIBLE_SIZE ? st.region_size : st.region_free;
+		break;
+	}
 	case VIRGO_PARAM_CROSS_DEVICE: a->value = 0; break;
 	case VIRGO_PARAM_CONTEXT_INIT: a->value = dev->has_context_init; break;
 	case VIRGO_PARAM_SUPPORTED_CAPSET_IDS: a->value = dev->capset_mask; break;
@@ -285,6 +294,7 @@ static int do_resource_create_blob(struct core_file *f, struct os_caller *c, str
 		return ret;
 	res->blob_mem = a->blob_mem;
 	res->blob_flags = a->blob_flags;
+	res->blob_size = a->size;
 	if (!guest_pages)
 		res->info.size = (uint32_t)a->size;
 	ret = cmd_resource_create_blob(dev, f->ctx_created ? f->ctx_id : 0, res->id, a,
@@ -454,35 +464,17 @@ static int do_map(struct core_file *f, struct os_caller *c, struct virgo_map *a)
 	struct file_handle *h;
 	int ret;
 
-	if (a->pad)
+	if (a->map_info)
 		return -VIRGO_EINVAL;
 	h = obj_handle_get(f, a->bo_handle);
 	if (!h)
 		return -VIRGO_ENOENT;
-	if (!h->res->size) {
-		/* HOST3D blobs live in the host-visible region: mapping them
-		 * needs MAP_BLOB and a BAR mapping, not written yet. */
-		return h->res->blob_mem == VIRGO_BLOB_MEM_HOST3D ? -VIRGO_ENOTSUP : -VIRGO_EINVAL;
-	}
-	if (!h->map_cookie) {
-		if (f->cleaned)
-			return -VIRGO_EPERM;
-		ret = os_map_user(c, &h->res->pages, &h->map_addr, &h->map_cookie);
-		if (ret)
-			return ret;
-		/* A 32-bit process holds the address in 32 bits: a mapping that
-		 * ends above what it can reach is no mapping for it. */
-		if (h->map_addr > os_user_limit(c) || h->res->size > os_user_limit(c) - h->map_addr) {
-			os_log(f->dev->os, OS_LOG_WARN, "mapping at %#llx is out of this process's reach (%#llx)",
-			       (unsigned long long)h->map_addr, (unsigned long long)os_user_limit(c));
-			os_unmap_user(c, h->map_cookie);
-			h->map_cookie = NULL;
-			h->map_addr = 0;
-			return -VIRGO_ENOMEM;
-		}
-	}
+	ret = map_handle(f, c, h);
+	if (ret)
+		return ret;
 	a->addr = h->map_addr;
-	a->size = h->res->size;
+	a->size = h->map_size;
+	a->map_info = h->map_info;
 	return 0;
 }
 
@@ -497,9 +489,7 @@ static int do_unmap(struct core_file *f, struct os_caller *c, struct virgo_unmap
 		return -VIRGO_ENOENT;
 	if (!h->map_cookie)
 		return -VIRGO_EINVAL;
-	os_unmap_user(c, h->map_cookie);
-	h->map_cookie = NULL;
-	h->map_addr = 0;
+	map_undo(f, c, h);
 	return 0;
 }
 

@@ -694,6 +694,78 @@ void uio_set_os(struct os_dev *os)
 	the_os = os;
 }
 
+/* The host-visible region: a view of its own of the BAR's resource file
+ * (sysfs maps BARs uncached; write-combining through resourceN_wc where
+ * the BAR is prefetchable). Linux offers no cached mapping of a BAR to
+ * user space, so CACHED gets write-combining or uncached: slower, never
+ * less coherent. */
+struct uio_region_map {
+	struct os_dev *os;
+	struct os_caller *caller;
+	void *base;
+	size_t len;
+};
+
+int os_map_region(struct os_caller *c, uint8_t bar, uint64_t offset, uint64_t len, enum os_cache cache,
+		  uint64_t *uaddr, void **cookie)
+{
+	struct os_dev *os = the_os;
+	struct uio_region_map *m;
+	char path[128];
+	uint64_t delta = offset % OS_PAGE_SIZE;
+	void *p = MAP_FAILED;
+	int fd = -1;
+
+	if (!os || !c || bar > 5 || !len)
+		return -VIRGO_EFAULT;
+	must_be_request(os, "os_map_region");
+	if (cache != OS_CACHE_UNCACHED) {
+		snprintf(path, sizeof(path), "%s/resource%u_wc", os->path, bar);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "%s/resource%u", os->path, bar);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+	}
+	if (fd < 0) {
+		fprintf(stderr, "uio: %s: %s\n", path, strerror(errno));
+		return -VIRGO_ENODEV;
+	}
+	p = mmap(NULL, (size_t)(len + delta), PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)(offset - delta));
+	close(fd);
+	if (p == MAP_FAILED) {
+		fprintf(stderr, "uio: mmap %s at %#llx+%#llx: %s\n", path, (unsigned long long)offset,
+			(unsigned long long)len, strerror(errno));
+		return -VIRGO_ENOMEM;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		munmap(p, (size_t)(len + delta));
+		return -VIRGO_ENOMEM;
+	}
+	*m = (struct uio_region_map){ os, c, p, (size_t)(len + delta) };
+	*uaddr = (uint64_t)(uintptr_t)p + delta;
+	*cookie = m;
+	c->maps++;
+	posix_count(&os->n.maps, 1);
+	return 0;
+}
+
+void os_unmap_region(struct os_caller *c, void *cookie)
+{
+	struct uio_region_map *m = cookie;
+
+	if (!m)
+		return;
+	must_be_request(m->os, "os_unmap_region");
+	if (c && c != m->caller)
+		posix_violation(m->os, "os_unmap_region by another caller");
+	munmap(m->base, m->len);
+	m->caller->maps--;
+	posix_count(&m->os->n.maps, -1);
+	free(m);
+}
+
 uint64_t os_user_limit(struct os_caller *c)
 {
 	(void)c;

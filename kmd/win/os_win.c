@@ -731,6 +731,89 @@ void os_unmap_user(struct os_caller *c, void *cookie)
 	win_free(m);
 }
 
+/* ---- the host-visible region ---------------------------------------------------------------
+ * Device memory behind a BAR (host memory QEMU placed there), mapped into
+ * the calling process: an MDL over the I/O space (MmAllocateMdlForIoSpace)
+ * and a user-mode mapping of it with the caching the device asked for,
+ * inside exception handling (it raises on failure). Undone in the owning
+ * process only, as page mappings are; an orphan keeps its MDL (the range
+ * under it is never given out again by the core). */
+
+struct win_region_map {
+	struct os_dev *os;
+	PMDL mdl;
+	PVOID va;
+	MEMORY_CACHING_TYPE cache;
+	PEPROCESS owner;
+};
+
+static long map_region_fn(void *ctx)
+{
+	struct win_region_map *m = ctx;
+
+	m->va = MmMapLockedPagesSpecifyCache(m->mdl, UserMode, m->cache, NULL, FALSE,
+					     NormalPagePriority | MdlMappingNoExecute);
+	return 0;
+}
+
+int os_map_region(struct os_caller *c, uint8_t bar, uint64_t offset, uint64_t len, enum os_cache cache,
+		  uint64_t *uaddr, void **cookie)
+{
+	struct os_dev *os = c ? c->os : NULL;
+	MM_PHYSICAL_ADDRESS_LIST list;
+	struct win_region_map *m;
+	struct win_bar *b;
+
+	if (!in_caller(c))
+		return -VIRGO_EFAULT;
+	if (bar >= 6 || !os->bar[bar].present || os->hw_gone)
+		return -VIRGO_ENODEV;
+	b = &os->bar[bar];
+	if (!len || offset > b->len || len > b->len - offset || (offset | len) & (PAGE_SIZE - 1))
+		return -VIRGO_EINVAL;
+	m = win_alloc(sizeof(*m), FALSE);
+	if (!m)
+		return -VIRGO_ENOMEM;
+	list.PhysicalAddress.QuadPart = b->translated.QuadPart + (LONGLONG)offset;
+	list.NumberOfBytes = (SIZE_T)len;
+	if (!NT_SUCCESS(MmAllocateMdlForIoSpace(&list, 1, &m->mdl))) {
+		win_free(m);
+		return -VIRGO_ENOMEM;
+	}
+	m->os = os;
+	m->cache = cache == OS_CACHE_CACHED ? MmCached : cache == OS_CACHE_WC ? MmWriteCombined : MmNonCached;
+	if (virgo_seh_call(map_region_fn, m) != 0 || !m->va) {
+		IoFreeMdl(m->mdl);
+		win_free(m);
+		return -VIRGO_ENOMEM;
+	}
+	m->owner = c->process;
+	ObReferenceObject(m->owner);
+	InterlockedIncrement(&os->n.maps);
+	*uaddr = (uint64_t)(ULONG_PTR)m->va;
+	*cookie = m;
+	return 0;
+}
+
+void os_unmap_region(struct os_caller *c, void *cookie)
+{
+	struct win_region_map *m = cookie;
+
+	if (!m)
+		return;
+	if (c && c->process == m->owner && PsGetCurrentProcess() == m->owner && KeGetCurrentIrql() <= APC_LEVEL) {
+		MmUnmapLockedPages(m->va, m->mdl);
+		IoFreeMdl(m->mdl);
+	} else {
+		/* The MDL stays: freeing it under a live mapping is a bugcheck. */
+		InterlockedIncrement(&m->os->n.orphaned_maps);
+		warn_limited(m->os, "a host-visible mapping outlives its process's handle; its range is kept\n");
+	}
+	InterlockedDecrement(&m->os->n.maps);
+	ObDereferenceObject(m->owner);
+	win_free(m);
+}
+
 /* ---- the caller ------------------------------------------------------------------------ */
 
 uint64_t os_user_limit(struct os_caller *c)

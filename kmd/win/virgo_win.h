@@ -37,6 +37,14 @@ NTKERNELAPI PVOID NTAPI MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes, PHY
 						       PHYSICAL_ADDRESS HighestAcceptableAddress,
 						       PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
 						       NODE_REQUIREMENT PreferredNode);
+/* wdm.h, Windows 8+: an MDL over device memory, which a user-mode mapping
+ * of the host-visible region is made from. */
+typedef struct _MM_PHYSICAL_ADDRESS_LIST {
+	PHYSICAL_ADDRESS PhysicalAddress;
+	SIZE_T NumberOfBytes;
+} MM_PHYSICAL_ADDRESS_LIST, *PMM_PHYSICAL_ADDRESS_LIST;
+NTKERNELAPI NTSTATUS NTAPI MmAllocateMdlForIoSpace(PMM_PHYSICAL_ADDRESS_LIST PhysicalAddressList,
+						   SIZE_T NumberOfEntries, PMDL *NewMdl);
 #endif
 /* ntifs.h, which a WDM driver does not include. */
 NTKERNELAPI BOOLEAN NTAPI PsIsThreadTerminating(PETHREAD Thread);

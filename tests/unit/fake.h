@@ -292,6 +292,10 @@ unsigned fake_dev_held(struct fake_dev *d);
  * with INTx the ISR status byte. */
 uint32_t fake_dev_irq_pending(struct fake_dev *d);
 
+/* What MAP_BLOB answers as map_info (default VIRTIO_GPU_MAP_CACHE_CACHED). */
+void fake_dev_set_map_info(struct fake_dev *d, uint32_t map_info);
+/* The host-visible region as the device sees it (NULL without one). */
+uint8_t *fake_dev_hostmem(struct fake_dev *d, uint64_t *size);
 /* Surprise removal: the device is gone from the bus. Register reads give
  * all ones, writes and notifies do nothing, nothing is answered. */
 void fake_dev_remove(struct fake_dev *d);

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "fake_priv.h"
 
@@ -35,6 +37,23 @@ int fdev_create(struct os_dev *os, const struct fake_config *cfg, struct fake_de
 		return -1;
 	d->os = os;
 	d->cfg = *cfg;
+	d->hostmem_fd = -1;
+	d->map_info = VIRTIO_GPU_MAP_CACHE_CACHED;
+	if (cfg->hostmem_size) {
+		d->hostmem_fd = memfd_create("fake-hostmem", MFD_CLOEXEC);
+		if (d->hostmem_fd < 0 || ftruncate(d->hostmem_fd, (off_t)cfg->hostmem_size) < 0)
+			goto hostmem_fail;
+		d->hostmem = mmap(NULL, cfg->hostmem_size, PROT_READ | PROT_WRITE, MAP_SHARED, d->hostmem_fd, 0);
+		if (d->hostmem == MAP_FAILED) {
+hostmem_fail:
+			fprintf(stderr, "fake: no host-visible region of %llu bytes\n",
+				(unsigned long long)cfg->hostmem_size);
+			if (d->hostmem_fd >= 0)
+				close(d->hostmem_fd);
+			free(d);
+			return -1;
+		}
+	}
 	if (d->cfg.num_capsets > 2)
 		d->cfg.num_capsets = 2;
 	if (d->cfg.num_scanouts < 1)
@@ -95,6 +114,10 @@ void fdev_destroy(struct fake_dev *d)
 	free(d->log);
 	free(d->spare_resp);
 	free(d->submit);
+	if (d->hostmem) {
+		munmap(d->hostmem, d->cfg.hostmem_size);
+		close(d->hostmem_fd);
+	}
 	free(d);
 }
 
@@ -163,6 +186,17 @@ void fdev_raise(struct fake_dev *d, int qi)
 uint32_t fake_dev_irq_pending(struct fake_dev *d)
 {
 	return d->cfg.msix_count ? d->msix_pending : d->isr;
+}
+
+void fake_dev_set_map_info(struct fake_dev *d, uint32_t map_info)
+{
+	d->map_info = map_info;
+}
+
+uint8_t *fake_dev_hostmem(struct fake_dev *d, uint64_t *size)
+{
+	*size = d->hostmem ? d->cfg.hostmem_size : 0;
+	return d->hostmem;
 }
 
 void fake_dev_remove(struct fake_dev *d)

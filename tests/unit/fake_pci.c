@@ -66,7 +66,7 @@ static void fill_shm(struct fake_dev *d, uint8_t *p, const void *arg)
 	(void)arg;
 	p[0] = PCI_CAP_ID_VNDR;
 	p[3] = VIRTIO_PCI_CAP_SHARED_MEMORY_CFG;
-	p[4] = 2;
+	p[4] = FAKE_SHM_BAR;
 	p[5] = VIRTIO_GPU_SHM_ID_HOST_VISIBLE;
 	put32(p + 8, 0);
 	put32(p + 12, (uint32_t)d->cfg.hostmem_size);

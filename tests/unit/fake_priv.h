@@ -172,6 +172,11 @@ struct fake_dev {
 	struct fake_res *res;
 	struct fake_dev_stats st;
 	bool removed;              /* fake_dev_remove: the bus reads all ones */
+	/* the host-visible region (cfg.hostmem_size): a memfd, mapped here;
+	 * a mapped blob's storage is its range of it */
+	int hostmem_fd;
+	uint8_t *hostmem;
+	uint32_t map_info;         /* what MAP_BLOB answers */
 };
 
 int fdev_create(struct os_dev *os, const struct fake_config *cfg, struct fake_dev **out);
@@ -279,6 +284,13 @@ void fres_detach_backing(struct fake_dev *d, struct fake_req *r);
 void fres_assign_uuid(struct fake_dev *d, struct fake_req *r);
 void fres_create_blob(struct fake_dev *d, struct fake_req *r, uint32_t ctx_id);
 void fres_map_blob(struct fake_dev *d, struct fake_req *r);
+/* The bar of the host-visible region (fill_shm's), and whether
+ * [off, off+len) of it is covered by mapped blobs. */
+#define FAKE_SHM_BAR 2
+bool fres_region_mapped(struct fake_dev *d, uint64_t off, uint64_t len);
+/* The region's copy of a mapped blob's storage becomes its own again. */
+struct fake_res;
+void fres_unmap_storage(struct fake_res *res);
 void fres_unmap_blob(struct fake_dev *d, struct fake_req *r);
 void fgpu_reset(struct fake_dev *d);
 void fgpu_destroy(struct fake_dev *d);

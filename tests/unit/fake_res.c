@@ -69,7 +69,9 @@ static void drop_backing(struct fake_dev *d, struct fake_res *r)
 void fgpu_free_res(struct fake_dev *d, struct fake_res *r)
 {
 	drop_backing(d, r);
-	free(r->storage);
+	/* A mapped blob's storage is the region's, not ours to free. */
+	if (!r->mapped)
+		free(r->storage);
 	free(r->ctxs);
 	free(r);
 }
@@ -527,11 +529,22 @@ void fres_map_blob(struct fake_dev *d, struct fake_req *r)
 			return;
 		}
 	}
+	/* From now on the blob's storage is its range of the region: what a
+	 * user mapping of it writes, the device reads, and the other way. */
+	if (res->storage) {
+		memcpy(d->hostmem + q.offset, res->storage,
+		       res->storage_len < res->blob_size ? res->storage_len : res->blob_size);
+		free(res->storage);
+	} else {
+		memset(d->hostmem + q.offset, 0, res->blob_size);
+	}
+	res->storage = d->hostmem + q.offset;
+	res->storage_len = res->blob_size;
 	res->mapped = true;
 	res->map_off = q.offset;
 	memset(&a, 0, sizeof(a));
 	a.hdr.type = VIRTIO_GPU_RESP_OK_MAP_INFO;
-	a.map_info = VIRTIO_GPU_MAP_CACHE_CACHED;
+	a.map_info = d->map_info;
 	memcpy(r->resp, &a, sizeof(a));
 	r->resp_len = sizeof(a);
 }
@@ -552,8 +565,31 @@ void fres_unmap_blob(struct fake_dev *d, struct fake_req *r)
 		fgpu_set_type(r, VIRTIO_GPU_RESP_ERR_INVALID_PARAMETER);
 		return;
 	}
-	res->mapped = false;
+	fres_unmap_storage(res);
 	fgpu_ok(r);
+}
+
+void fres_unmap_storage(struct fake_res *res)
+{
+	uint8_t *p = malloc(res->storage_len ? res->storage_len : 1);
+
+	if (!p) {
+		fprintf(stderr, "fake: out of memory\n");
+		abort();
+	}
+	memcpy(p, res->storage, res->storage_len);
+	res->storage = p;
+	res->mapped = false;
+}
+
+bool fres_region_mapped(struct fake_dev *d, uint64_t off, uint64_t len)
+{
+	/* One blob covers a user mapping of the core's (it maps blob by blob). */
+	for (struct fake_res *o = d->res; o; o = o->next)
+		if (o->mapped && off >= o->map_off && len <= o->blob_size + OS_PAGE_SIZE - 1 &&
+		    off + len <= o->map_off + ((o->blob_size + OS_PAGE_SIZE - 1) & ~(uint64_t)(OS_PAGE_SIZE - 1)))
+			return true;
+	return false;
 }
 
 void fres_create_3d(struct fake_dev *d, struct fake_req *r)

@@ -264,6 +264,62 @@ void os_unmap_user(struct os_caller *c, void *cookie)
 	fuser_unmap(os, m);
 }
 
+/* ---- the host-visible region ------------------------------------------------------ */
+
+int os_map_region(struct os_caller *c, uint8_t bar, uint64_t offset, uint64_t len, enum os_cache cache,
+		  uint64_t *uaddr, void **cookie)
+{
+	struct os_dev *os = fuser_os(c, "os_map_region");
+	struct fake_dev *d;
+	struct fake_map *m;
+	void *p;
+
+	if (!os)
+		return -VIRGO_EFAULT;
+	d = os->dev;
+	fake_check_passive(os, "os_map_region");
+	if (fake_inject_alloc(os))
+		return -VIRGO_ENOMEM;
+	if (bar != FAKE_SHM_BAR || !d->hostmem || !len || offset % OS_PAGE_SIZE || len % OS_PAGE_SIZE ||
+	    offset > d->cfg.hostmem_size || len > d->cfg.hostmem_size - offset) {
+		fake_violation(os, "os_map_region(bar %u, %#llx, %#llx): not a page range of the host-visible region",
+			       bar, (unsigned long long)offset, (unsigned long long)len);
+		return -VIRGO_EINVAL;
+	}
+	/* A process must see only what the device placed there for it. */
+	if (!fres_region_mapped(d, offset, len))
+		fake_violation(os, "os_map_region: %#llx+%#llx holds no mapped blob", (unsigned long long)offset,
+			       (unsigned long long)len);
+	if (cache > OS_CACHE_WC)
+		fake_violation(os, "os_map_region: cache type %d", (int)cache);
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -VIRGO_ENOMEM;
+	p = mmap(NULL, (size_t)len, PROT_READ | PROT_WRITE, MAP_SHARED, d->hostmem_fd, (off_t)offset);
+	if (p == MAP_FAILED) {
+		free(m);
+		return -VIRGO_ENOMEM;
+	}
+	m->magic = MAP_MAGIC;
+	m->caller = c;
+	m->addr = p;
+	m->size = (size_t)len;
+	m->next = c->maps;
+	c->maps = m;
+	c->nmaps++;
+	os->st.user_map.live++;
+	os->st.user_map.total++;
+	*uaddr = (uint64_t)(uintptr_t)p;
+	*cookie = m;
+	return 0;
+}
+
+void os_unmap_region(struct os_caller *c, void *cookie)
+{
+	/* The same record as a page mapping: frames are none. */
+	os_unmap_user(c, cookie);
+}
+
 /* ---- who, how far, and whether it gave up ---------------------------------------- */
 
 void fake_caller_set_owner(struct os_caller *c, uint64_t key)

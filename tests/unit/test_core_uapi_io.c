@@ -74,7 +74,7 @@ TEST(map_and_unmap_reject_bad_requests)
 
 	rig_up(&r, NULL, NULL);
 	REQUIRE_EQ(mk_buffer(&r, r.f, 64, 0, &h, NULL), 0);
-	m = (struct virgo_map){ .bo_handle = h, .pad = 1 };
+	m = (struct virgo_map){ .bo_handle = h, .map_info = 1 };
 	REJECT(&r, VIRGO_OP_MAP, &m, -VIRGO_EINVAL);
 	m = (struct virgo_map){ .bo_handle = h + 1 };
 	REJECT(&r, VIRGO_OP_MAP, &m, -VIRGO_ENOENT);
