@@ -544,3 +544,52 @@ int venc_resource_inline_write(struct venc *e, uint32_t res_id, uint32_t level, 
 	memcpy(&p[VENC_LEN_INLINE_HDR], data, size);
 	return 0;
 }
+
+int venc_pipe_resource_create(struct venc *e, const struct venc_pipe_resource *r)
+{
+	uint32_t *p;
+
+	if (!r || !r->blob_id)
+		return venc_fail(e, VENC_EINVAL);
+	p = venc_begin(e, VENC_CCMD_PIPE_RESOURCE_CREATE, 0, 11);
+	if (!p)
+		return -e->err;
+	p[0] = r->target;
+	p[1] = r->format;
+	p[2] = r->bind;
+	p[3] = r->width;
+	p[4] = r->height;
+	p[5] = r->depth;
+	p[6] = r->array_size;
+	p[7] = r->last_level;
+	p[8] = r->nr_samples;
+	p[9] = r->flags;
+	p[10] = r->blob_id;
+	return 0;
+}
+
+int venc_resource_copy_region(struct venc *e, uint32_t dst_res, uint32_t dst_level, uint32_t dx, uint32_t dy,
+			      uint32_t dz, uint32_t src_res, uint32_t src_level, const struct venc_box *src)
+{
+	uint32_t *p;
+
+	if (!dst_res || !src_res || !src)
+		return venc_fail(e, VENC_EINVAL);
+	p = venc_begin(e, VENC_CCMD_RESOURCE_COPY_REGION, 0, 13);
+	if (!p)
+		return -e->err;
+	p[0] = dst_res;
+	p[1] = dst_level;
+	p[2] = dx;
+	p[3] = dy;
+	p[4] = dz;
+	p[5] = src_res;
+	p[6] = src_level;
+	p[7] = src->x;
+	p[8] = src->y;
+	p[9] = src->z;
+	p[10] = src->w;
+	p[11] = src->h;
+	p[12] = src->d;
+	return 0;
+}

@@ -84,6 +84,7 @@ enum venc_ccmd {
 	VENC_CCMD_CREATE_SUB_CTX = 29,
 	VENC_CCMD_DESTROY_SUB_CTX = 30,
 	VENC_CCMD_BIND_SHADER = 31,
+	VENC_CCMD_PIPE_RESOURCE_CREATE = 48,
 };
 
 /* Object types (enum virgl_object_type): the second byte of the header of
@@ -313,5 +314,20 @@ int venc_draw_vbo_info(struct venc *e, const struct venc_draw *d);
 int venc_resource_inline_write(struct venc *e, uint32_t res_id, uint32_t level, uint32_t usage,
 			       uint32_t stride, uint32_t layer_stride, const struct venc_box *box,
 			       const void *data, uint32_t size);
+
+/* The host object of a blob: a PIPE_RESOURCE_CREATE that waits in the
+ * context until RESOURCE_CREATE_BLOB (HOST3D) names blob_id. flags are
+ * VIRGL_RESOURCE_FLAG_*: MAP_PERSISTENT and MAP_COHERENT make the host
+ * storage mappable (buffer storage). */
+#define VENC_RESOURCE_FLAG_MAP_PERSISTENT (1u << 1)
+#define VENC_RESOURCE_FLAG_MAP_COHERENT   (1u << 2)
+struct venc_pipe_resource {
+	uint32_t target, format, bind, width, height, depth, array_size, last_level, nr_samples, flags;
+	uint32_t blob_id;
+};
+int venc_pipe_resource_create(struct venc *e, const struct venc_pipe_resource *r);
+/* Copies a box of src into dst on the host (buffers: x and w in bytes). */
+int venc_resource_copy_region(struct venc *e, uint32_t dst_res, uint32_t dst_level, uint32_t dx, uint32_t dy,
+			      uint32_t dz, uint32_t src_res, uint32_t src_level, const struct venc_box *src);
 
 #endif
