@@ -78,7 +78,7 @@ void os_irq_sync(struct os_dev *os)
 int machine_start(struct machine *m, const struct machine_config *cfg)
 {
 	struct vgpu_config vc = { 0 };
-	struct gpu_params gp = { 0 };
+	struct gpu_params gp = { .cmd_timeout_ns = cfg->cmd_timeout_ns };
 	int ret;
 
 	memset(m, 0, sizeof(*m));

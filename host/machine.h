@@ -48,6 +48,7 @@ struct machine_config {
 	bool intx;
 	uint16_t queue_size;
 	uint64_t max_hostmem;    /* the guest's resources' host memory; 0: VGPU_DEFAULT_HOSTMEM */
+	uint64_t cmd_timeout_ns; /* the core's command timeout; 0: its default */
 	struct vgpu_faults faults; /* reliability tests only; zero: none */
 };
 

@@ -31,6 +31,8 @@ static void usage(FILE *f)
 		"  --queue-size N     controlq size (power of two, default 256)\n"
 		"  --max-hostmem MIB  host memory the guest's resources may take, by their\n"
 		"                     sizes (default 4096); past it creates are refused\n"
+		"  --cmd-timeout MS   the guest kernel's command and fence-stall timeout\n"
+		"                     (default 5000; longer for hosts under valgrind)\n"
 		"  --faults LIST      reliability tests only: inject device faults, LIST is\n"
 		"                     drop=N,err=N,delay=N:MS,stop=N,after=N,seed=N (rates per\n"
 		"                     mille; stop: the device stops after N commands until a\n"
@@ -82,6 +84,7 @@ int main(int argc, char **argv)
 		{ "intx", no_argument, 0, 'i' }, { "no-blob", no_argument, 0, 'b' },
 		{ "no-context-init", no_argument, 0, 'c' }, { "queue-size", required_argument, 0, 'q' },
 		{ "faults", required_argument, 0, 'f' }, { "max-hostmem", required_argument, 0, 'm' },
+		{ "cmd-timeout", required_argument, 0, 'T' },
 		{ "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
 	};
 	struct machine_config mc = { 0 };
@@ -123,6 +126,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			mc.max_hostmem = mib << 20;
+			break;
+		}
+		case 'T': {
+			char *end;
+			unsigned long long ms = strtoull(optarg, &end, 10);
+
+			if (*end || !ms || ms > 3600000) {
+				fprintf(stderr, "virgo-host: --cmd-timeout wants milliseconds, not '%s'\n", optarg);
+				return 2;
+			}
+			mc.cmd_timeout_ns = ms * 1000000ull;
 			break;
 		}
 		case 'f':
