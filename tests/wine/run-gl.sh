@@ -183,10 +183,18 @@ CFLAGS=(-std=c11 -Wall -Wextra -Werror -O2 -static-libgcc)
 # The WGL behaviour programs, one behaviour each (tests/wine/gl/README.md).
 WGL_PROGS=(wgl_threads wgl_delete wgl_handles wgl_pixel_format wgl_proc_address)
 build_ok=1
-for prog in gl_checks gl_demo "${WGL_PROGS[@]}"; do
+progs=(gl_checks gl_demo "${WGL_PROGS[@]}")
+[[ $MODE == wgl ]] && progs=("${WGL_PROGS[@]}")
+for prog in "${progs[@]}"; do
 	srcs=("tests/wine/gl/$prog.c" tests/wine/gl/wglapp.c)
 	[[ $prog == wgl_* ]] && srcs+=(tests/wine/gl/wglcheck.c)
-	if ! "$CC" "${CFLAGS[@]}" -o "$OUT/bin/$prog.exe" "${srcs[@]}" \
+	# An .exe newer than its sources, the headers and this script is
+	# kept: check-wine runs the programs twice (our DLLs, Wine's builtin).
+	fresh=1
+	for f in "${srcs[@]}" tests/wine/gl/*.h "$ROOT/tests/wine/run-gl.sh"; do
+		[[ -f $OUT/bin/$prog.exe && $OUT/bin/$prog.exe -nt $f ]] || fresh=0
+	done
+	if ((!fresh)) && ! "$CC" "${CFLAGS[@]}" -o "$OUT/bin/$prog.exe" "${srcs[@]}" \
 		-lopengl32 -lgdi32 >"$RUN/build-$prog.log" 2>&1; then
 		fail "build $prog.exe" "$CC failed"
 		show_tail "$RUN/build-$prog.log" 30
