@@ -8,8 +8,12 @@
 #                           over TCP against virgo-host
 #   tests/wine/run-gl.sh    WGL programs: pixel formats, a 4.3 core context,
 #                           pixels read back, SwapBuffers, a resize and a
-#                           screenshot of the presented frame
-# Ends with "N passed, N failed" summed over both.
+#                           screenshot of the presented frame; the WGL
+#                           behaviour programs (threads, handles, errors)
+#   run-gl.sh --wgl         the WGL behaviour programs again on Wine's
+#                           builtin opengl32: their expectations must hold
+#                           there too
+# Ends with "N passed, N failed" summed over all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +49,7 @@ if [[ ! -f $DLLS/opengl32.dll || ! -f $DLLS/virgo_icd64.dll ]]; then
 fi
 run vtp env VIRGO_HOST="$HOST" bash tests/wine/vtp/run.sh
 run gl env VIRGO_HOST="$HOST" VIRGO_WIN_DLLS="$DLLS" bash tests/wine/run-gl.sh
+run gl-builtin env -u VIRGO_WIN_DLLS bash tests/wine/run-gl.sh --wgl
 # No device: a GL program on our DLLs with nothing listening must fail to
 # get a pixel format or context with virgo's message, and not crash.
 no_device() {

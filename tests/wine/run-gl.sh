@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# tests/wine/run-gl.sh [--demo] [--out PNG]: Windows GL programs
+# tests/wine/run-gl.sh [--demo | --wgl] [--out PNG]: Windows GL programs
 # (tests/wine/gl) under Wine on a private Xvfb display.
 #
-#   - builds gl_checks.exe and gl_demo.exe with MinGW-w64 (-Werror, no
-#     MinGW runtime DLL: their imports are checked)
+#   - builds gl_checks.exe, gl_demo.exe and the WGL behaviour programs
+#     (wgl_*.exe) with MinGW-w64 (-Werror, no MinGW runtime DLL: their
+#     imports are checked)
 #   - starts Xvfb (a free display, GLX on) and a private Wine prefix,
 #     build/wine-prefix-gl (its first wineboot takes a while; later runs
 #     reuse it)
@@ -13,6 +14,8 @@
 #     gl_demo.exe; while each holds its last frame, grabs the screen and
 #     checks that the frame SwapBuffers presented is there, where the
 #     program says its client area is, and right side up
+#   - runs the WGL behaviour programs, each its PASS/FAIL lines, no
+#     crash (Wine's "Unhandled" report) and exit status 0
 #   - ends with "N passed, N failed"; exits non-zero if anything failed
 #
 # Which OpenGL: VIRGO_WIN_DLLS=DIR (a directory with our Mesa build's
@@ -27,7 +30,9 @@
 # programs and the harness, not of virgo.
 #
 # --demo runs gl_demo.exe alone and writes its client area to PNG
-# (default build/demo.png). Every wait is bounded; Xvfb, the Wine server
+# (default build/demo.png). --wgl runs the WGL behaviour programs alone
+# (check-wine runs them so on Wine's builtin opengl32: the same
+# expectations must hold there). Every wait is bounded; Xvfb, the Wine server
 # and virgo-host are stopped on every way out.
 
 # The checkers are called through run_prog's CHECKER argument, which
@@ -43,6 +48,7 @@ DEMO_PNG=build/demo.png
 while (($#)); do
 	case $1 in
 	--demo) MODE=demo ;;
+	--wgl) MODE=wgl ;;
 	--out)
 		DEMO_PNG=${2:?--out needs a path}
 		shift
@@ -61,13 +67,17 @@ done
 
 OUT=build/wine-gl
 RUN=$OUT/run
+# --wgl keeps its logs apart: check-wine runs it after a full run.
+[[ $MODE == wgl ]] && RUN=$OUT/run-wgl
 PREFIX_DIR=${VIRGO_WINE_PREFIX:-build/wine-prefix-gl}
 CC=${MINGW_CC:-x86_64-w64-mingw32-gcc}
 PROG_TIMEOUT=${VIRGO_GL_TIMEOUT:-180} # seconds, each program, start to exit
 SCREEN=1280x1024x24
 # No Mono or Gecko: a fresh prefix would otherwise offer to download them
-# in a dialog nobody can click on Xvfb.
-BASE_OVERRIDES="mscoree,mshtml=d"
+# in a dialog nobody can click on Xvfb. No winedbg either: a program that
+# crashes must end at once, its "Unhandled page fault" reported, rather
+# than hang in a debugger until its timeout.
+BASE_OVERRIDES="mscoree,mshtml,winedbg.exe=d"
 
 passed=0
 failed=0
@@ -170,9 +180,21 @@ mkdir -p "$RUN"
 # -static-libgcc: nothing from MinGW's runtime as a DLL, so the .exe runs
 # on any Windows (and Wine) with the system DLLs alone.
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -O2 -static-libgcc)
+# The WGL behaviour programs, one behaviour each (tests/wine/gl/README.md).
+WGL_PROGS=(wgl_threads wgl_delete wgl_handles wgl_pixel_format wgl_proc_address)
 build_ok=1
-for prog in gl_checks gl_demo; do
-	if ! "$CC" "${CFLAGS[@]}" -o "$OUT/bin/$prog.exe" "tests/wine/gl/$prog.c" tests/wine/gl/wglapp.c \
+progs=(gl_checks gl_demo "${WGL_PROGS[@]}")
+[[ $MODE == wgl ]] && progs=("${WGL_PROGS[@]}")
+for prog in "${progs[@]}"; do
+	srcs=("tests/wine/gl/$prog.c" tests/wine/gl/wglapp.c)
+	[[ $prog == wgl_* ]] && srcs+=(tests/wine/gl/wglcheck.c)
+	# An .exe newer than its sources, the headers and this script is
+	# kept: check-wine runs the programs twice (our DLLs, Wine's builtin).
+	fresh=1
+	for f in "${srcs[@]}" tests/wine/gl/*.h "$ROOT/tests/wine/run-gl.sh"; do
+		[[ -f $OUT/bin/$prog.exe && $OUT/bin/$prog.exe -nt $f ]] || fresh=0
+	done
+	if ((!fresh)) && ! "$CC" "${CFLAGS[@]}" -o "$OUT/bin/$prog.exe" "${srcs[@]}" \
 		-lopengl32 -lgdi32 >"$RUN/build-$prog.log" 2>&1; then
 		fail "build $prog.exe" "$CC failed"
 		show_tail "$RUN/build-$prog.log" 30
@@ -363,6 +385,78 @@ run_prog() {
 	return "$rc"
 }
 
+# run_wgl NAME: runs NAME.exe from EXE_DIR (no frame held: nothing on
+# screen is checked) and reports its PASS/FAIL lines as NAME/check, then
+# whether it crashed and its exit status.
+run_wgl() {
+	local name=$1 log=$RUN/$1.out err=$RUN/$1.err mark=$RUN/$1.mark rc line rest marks=0 lives mark_win i
+	local -A live=()
+	rm -f "$mark"
+	mark_win="Z:$ROOT/$mark"
+	mark_win=${mark_win//\//\\}
+	# With virgo-host, the program's marks (wc_mark) are answered with the
+	# host's live counts (SIGUSR1), taken while the program waits.
+	VIRGO_WGL_MARK_FILE=${HOST_PID:+$mark_win} timeout -k 5 "$PROG_TIMEOUT" "$WINE" "$EXE_DIR/$name.exe" \
+		>"$log" 2>"$err" </dev/null &
+	PROG_PID=$!
+	while kill -0 "$PROG_PID" 2>/dev/null; do
+		line=$(tr -d '\r' <"$log" | grep '^MARK ' | sed -n "$((marks + 1))p")
+		if [[ -n $line && -n $HOST_PID ]]; then
+			lives=$(grep -c 'virgo-host: live:' "$RUN/host.out")
+			kill -USR1 "$HOST_PID"
+			for ((i = 0; i < 100; i++)); do
+				(($(grep -c 'virgo-host: live:' "$RUN/host.out") > lives)) && break
+				sleep 0.1
+			done
+			live[${line#MARK }]=$(grep 'virgo-host: live:' "$RUN/host.out" | tail -n 1)
+			marks=$((marks + 1))
+			touch "$mark"
+		fi
+		sleep 0.1
+	done
+	wait "$PROG_PID"
+	rc=$?
+	PROG_PID=
+	while IFS= read -r line; do
+		case $line in
+		"PASS "*) pass "$name/${line#PASS }" ;;
+		"FAIL "*)
+			rest=${line#FAIL }
+			fail "$name/${rest%%: *}" "${rest#*: }"
+			;;
+		"INFO "*) echo "    $name: $line" ;;
+		esac
+	done < <(tr -d '\r' <"$log")
+	# What the host holds for the program must not grow between its marks.
+	if [[ -n ${live[before]:-} && -n ${live[after]:-} ]]; then
+		local b_res b_pages a_res a_pages
+		b_res=$(sed -n 's/.* \([0-9]*\) resources,.*/\1/p' <<<"${live[before]}")
+		b_pages=$(sed -n 's/.* \([0-9]*\) guest pages used.*/\1/p' <<<"${live[before]}")
+		a_res=$(sed -n 's/.* \([0-9]*\) resources,.*/\1/p' <<<"${live[after]}")
+		a_pages=$(sed -n 's/.* \([0-9]*\) guest pages used.*/\1/p' <<<"${live[after]}")
+		if [[ -z $b_res || -z $a_res || -z $b_pages || -z $a_pages ]]; then
+			fail "$name/host_no_leak" "could not read virgo-host's live counts"
+		elif ((a_res > b_res + 2 || a_pages > b_pages + 64)); then
+			fail "$name/host_no_leak" "virgo-host's resources $b_res -> $a_res, guest pages $b_pages -> $a_pages"
+		else
+			pass "$name/host_no_leak (virgo-host's resources $b_res -> $a_res, guest pages $b_pages -> $a_pages)"
+		fi
+	fi
+	# Wine reports a crash on stderr ("Unhandled page fault ...").
+	if grep -q -i "unhandled\|backtrace" "$err"; then
+		fail "$name/no_crash" "$(grep -m 1 -i 'unhandled' "$err" | tr -d '\r')"
+	else
+		pass "$name/no_crash"
+	fi
+	case $rc in
+	0) pass "$name/exit (status 0)" ;;
+	124 | 137) fail "$name/exit" "timed out after $PROG_TIMEOUT s" ;;
+	*) fail "$name/exit" "status $rc" ;;
+	esac
+	((rc == 0)) || show_tail "$err"
+	return "$rc"
+}
+
 # grab PNG: the whole screen of the display, as a person would see it.
 grab() {
 	{ timeout 20 xwd -root -silent -display "$DISPLAY" -out "$RUN/screen.xwd" &&
@@ -444,7 +538,12 @@ if [[ $MODE == check ]]; then
 		fi
 	fi
 fi
-run_prog gl_demo expect_demo
+[[ $MODE == wgl ]] || run_prog gl_demo expect_demo
+if [[ $MODE != demo ]]; then
+	for prog in "${WGL_PROGS[@]}"; do
+		run_wgl "$prog"
+	done
+fi
 if [[ $MODE == demo && -s $RUN/gl_demo-client.png ]]; then
 	mkdir -p "$(dirname "$DEMO_PNG")"
 	cp "$RUN/gl_demo-client.png" "$DEMO_PNG"
