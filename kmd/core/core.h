@@ -54,6 +54,7 @@ struct gpu_stats {
 	uint32_t reqs_in_flight; /* controlq/cursorq buffers the device holds */
 	uint64_t fence_issued;
 	uint64_t fence_completed;
+	uint64_t interrupts;     /* handled (DPCs that found the ISR's bits) */
 	uint64_t features;       /* negotiated */
 	uint64_t region_size;    /* the host-visible region: bytes in all */
 	uint64_t region_free;    /* ... not given to a mapping */

@@ -143,7 +143,7 @@ static bool gpu_fence_stalled(struct gpu_dev *dev)
 		os_log(dev->os, OS_LOG_ERR, "fence %llu unanswered for %llu ms (%llu issued after it)",
 		       (unsigned long long)head, (unsigned long long)((now - since) / 1000000u),
 		       (unsigned long long)(issued - head));
-		gpu_set_lost(dev, "a fence was not signalled in time");
+		gpu_set_unanswered(dev, "a fence was not signalled in time");
 	}
 	return dev->lost != 0;
 }

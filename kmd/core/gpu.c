@@ -69,6 +69,8 @@ void gpu_dpc(struct gpu_dev *dev)
 	/* Queues are drained on every interrupt: with a shared vector or a
 	 * missed ISR bit, looking costs less than hanging. */
 	os_spin_lock(dev->qlock);
+	if (bits)
+		dev->interrupts++;
 	gpu_drain(dev, &dev->ctrlq);
 	gpu_drain(dev, &dev->cursorq);
 	os_spin_unlock(dev->qlock);
@@ -361,6 +363,7 @@ void gpu_get_stats(struct gpu_dev *dev, struct gpu_stats *st)
 	st->reqs_in_flight = dev->in_flight;
 	st->fence_issued = dev->timeline.issued;
 	st->fence_completed = dev->timeline.completed;
+	st->interrupts = dev->interrupts;
 	os_spin_unlock(dev->qlock);
 	os_mutex_lock(dev->lock);
 	st->region_size = dev->region.size;

@@ -87,6 +87,7 @@ struct gpu_dev {
 	struct os_waitq *wq;       /* answers, fences, queue space */
 	struct os_mutex *lock;     /* ids, resource and file lists, reaping */
 	volatile uint32_t isr_bits;
+	uint64_t interrupts;       /* DPCs that found an ISR's bits (qlock) */
 	uint64_t features;
 	struct virtio_gpu_config config;
 	uint32_t num_capsets;
@@ -174,6 +175,9 @@ bool gpu_fence_signalled(struct gpu_dev *dev, uint64_t seq);
  * seq, which FENCE_WAIT on it reports. */
 void gpu_fence_record_err(struct gpu_dev *dev, uint64_t seq, uint32_t ctx_id, int err);
 
-/* The lost state (lost.c; gpu_set_lost and gpu_is_lost are in core.h). */
+/* The lost state (lost.c; gpu_set_lost and gpu_is_lost are in core.h).
+ * A wait for what, that ran out: lost, and the log tells a missing
+ * interrupt from a silent device. */
+void gpu_set_unanswered(struct gpu_dev *dev, const char *what);
 
 #endif

@@ -343,7 +343,7 @@ int gpu_send(struct gpu_dev *dev, struct gpu_req *r, bool fenced, bool async, ui
 		seq = os_waitq_seq(dev->wq);
 		os_spin_unlock(dev->qlock);
 		if (os_waitq_wait(dev->wq, seq, deadline)) {
-			gpu_set_lost(dev, "the queue stayed full");
+			gpu_set_unanswered(dev, "the queue stayed full");
 			ret = -VIRGO_EDEVLOST;
 			goto fail;
 		}
@@ -385,7 +385,7 @@ int gpu_wait_req(struct gpu_dev *dev, struct gpu_req *r, uint32_t expect)
 			}
 			r->state = REQ_ABANDONED;
 			os_spin_unlock(dev->qlock);
-			gpu_set_lost(dev, "a command was not answered in time");
+			gpu_set_unanswered(dev, "a command was not answered in time");
 			return -VIRGO_EDEVLOST;
 		}
 	}

@@ -139,6 +139,11 @@ bool vq_needs_notify(struct vq *q)
 	return !(q->used->flags & VRING_USED_F_NO_NOTIFY);
 }
 
+bool vq_has_used(const struct vq *q)
+{
+	return q->live && !q->broken && q->used->idx != q->last_used;
+}
+
 void *vq_get_used(struct vq *q, uint32_t *len)
 {
 	uint16_t used_idx, head, idx, n;

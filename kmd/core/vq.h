@@ -53,5 +53,8 @@ int vq_add(struct vq *q, const struct vq_buf *bufs, unsigned n, void *token);
 bool vq_needs_notify(struct vq *q);
 /* The next used buffer's token, or NULL. */
 void *vq_get_used(struct vq *q, uint32_t *len);
+/* Whether the device has returned buffers nobody collected yet (a look,
+ * nothing taken). */
+bool vq_has_used(const struct vq *q);
 
 #endif

@@ -118,6 +118,12 @@ void fake_set_irq_handler(struct os_dev *os, const struct fake_irq_handler *h);
  * last. The core must never read a window that is not there. */
 void fake_set_irq_storm(struct os_dev *os, bool on);
 
+/* An interrupt connection that connected nothing (ReactOS's
+ * IoConnectInterruptEx for line and message interrupts returns success
+ * and does that): the device raises interrupts, none reaches the core;
+ * they stay pending until connected again (default: connected). */
+void fake_set_irq_connected(struct os_dev *os, bool connected);
+
 /* ---- time and interrupts -------------------------------------------------- */
 
 /* Completes what is due now and delivers pending interrupts (ISR, DPC),

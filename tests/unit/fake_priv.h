@@ -336,6 +336,7 @@ struct os_dev {
 	unsigned log_next, log_n;
 	bool verbose;
 	bool storm;                /* fake_set_irq_storm */
+	bool irq_off;              /* fake_set_irq_connected(false) */
 	bool storm_dpc;            /* a storm ISR claimed: its DPC is due */
 	struct fake_paged *paged;  /* fake_config.paged_guard: the pageable arena */
 };

@@ -279,6 +279,11 @@ void fake_set_irq_storm(struct os_dev *os, bool on)
 	os->storm = on;
 }
 
+void fake_set_irq_connected(struct os_dev *os, bool connected)
+{
+	os->irq_off = !connected;
+}
+
 void fake_storm(struct os_dev *os)
 {
 	if (!os->storm || os->ctx != FAKE_CTX_REQUEST || os->in_delivery || !os->gpu || os->handler.isr)
@@ -300,7 +305,7 @@ static unsigned fake_deliver(struct os_dev *os)
 	struct fake_dev *d = os->dev;
 	unsigned n = 0;
 
-	if (os->in_delivery || os->spin_depth || !fake_has_handler(os))
+	if (os->in_delivery || os->spin_depth || !fake_has_handler(os) || os->irq_off)
 		return 0;
 	os->in_delivery = true;
 	for (unsigned round = 0; round < 1000; round++) {

@@ -6,7 +6,8 @@
  * touched at DISPATCH_LEVEL, contiguous memory taken per command, a
  * process taking all guest memory, a mapping made after cleanup, a wait
  * nobody can interrupt, a mapping a 32-bit process cannot reach, and a
- * teardown that spins on a device that is gone.
+ * teardown that spins on a device that is gone, and an interrupt that
+ * was "connected" but never arrives.
  */
 #include <string.h>
 
@@ -300,4 +301,73 @@ TEST(reset_of_a_device_that_vanished_gives_up_at_once)
 	CHECK(fake_log_contains(os, "all ones"));
 	CHECK_EQ(fake_stats(os)->violations, 0);
 	CHECK_EQ(fake_machine_free(os), 0);
+}
+
+/* An interrupt connection that returned success and connected nothing
+ * (ReactOS's IoConnectInterruptEx): gpu_init's first command is answered
+ * and never collected. The start fails within the command timeout, and
+ * the log names the interrupt, not the host. */
+TEST(init_with_an_interrupt_that_never_comes_fails_and_says_why)
+{
+	for (int intx = 0; intx < 2; intx++) {
+		struct os_dev *os = machine(intx, false, false);
+		struct gpu_dev *gpu = NULL;
+		uint64_t t0 = os_time_ns(os);
+
+		fake_set_irq_connected(os, false);
+		CHECK_EQ(fake_gpu_init(os, NULL, &gpu), -VIRGO_EDEVLOST);
+		CHECK(gpu == NULL);
+		CHECK(os_time_ns(os) - t0 <= 6000 * MS);
+		CHECK(fake_log_contains(os, "the device answered, but no interrupt came"));
+		CHECK(fake_log_contains(os, intx ? "INTx" : "MSI-X"));
+		CHECK_EQ(fake_stats(os)->violations, 0);
+		CHECK_EQ(fake_machine_free(os), 0);
+	}
+}
+
+/* Interrupts that stop after start: the next command and the next fence
+ * wait end within their timeouts, named as interrupt trouble; a reset
+ * with the line back brings the device back. */
+TEST(interrupts_that_stop_after_start_are_caught_and_named)
+{
+	struct rig r;
+	struct gpu_stats st;
+	uint32_t buf = 0, id = 0;
+	uint64_t fence = 0;
+
+	rig_up(&r, NULL, NULL);
+	gpu_get_stats(r.gpu, &st);
+	CHECK(st.interrupts > 0);
+	REQUIRE_EQ(exec_words(&r, r.f, 8, NULL, 0, &fence), 0);
+	fake_set_irq_connected(r.os, false);
+	REQUIRE_EQ(exec_words(&r, r.f, 8, NULL, 0, &fence), 0);
+	CHECK_EQ(fence_wait(&r, r.f, fence, 0, VIRGO_MAX_TIMEOUT_NS), -VIRGO_EDEVLOST);
+	CHECK(fake_log_contains(r.os, "a fence was not signalled in time: the device answered, but no interrupt came"));
+	CHECK(fake_log_contains(r.os, "device lost: interrupts are not delivered"));
+	CHECK_EQ(mk_buffer(&r, r.f, 4096, 4096, &buf, &id), -VIRGO_EDEVLOST);
+	fake_set_irq_connected(r.os, true);
+	CHECK_EQ(gpu_reset(r.gpu), 0);
+	/* handles from before the loss stay lost; a new one works */
+	rig_close(&r, r.f);
+	REQUIRE_EQ(core_open(r.gpu, &r.f), 0);
+	CHECK_EQ(mk_buffer(&r, r.f, 4096, 4096, &buf, &id), 0);
+	CHECK_EQ(close_bo(&r, r.f, buf), 0);
+	rig_down(&r);
+}
+
+/* The other way round: a device that really does not answer is not
+ * blamed on the interrupt. */
+TEST(a_silent_device_is_not_called_an_interrupt_problem)
+{
+	struct rig r;
+	uint64_t fence = 0;
+
+	rig_up(&r, NULL, NULL);
+	fake_dev_hold_fences(r.d, true, 0);
+	REQUIRE_EQ(exec_words(&r, r.f, 8, NULL, 0, &fence), 0);
+	CHECK_EQ(fence_wait(&r, r.f, fence, 0, VIRGO_MAX_TIMEOUT_NS), -VIRGO_EDEVLOST);
+	CHECK(fake_log_contains(r.os, "device lost: a fence was not signalled in time"));
+	CHECK(!fake_log_contains(r.os, "no interrupt came"));
+	fake_dev_hold_fences(r.d, false, 0);
+	rig_down(&r);
 }
