@@ -48,7 +48,7 @@ static NTSTATUS complete(PIRP irp, NTSTATUS status, ULONG_PTR info)
 
 /* ---- open / cleanup / close ---------------------------------------------------- */
 
-static NTSTATUS dispatch_create(PDEVICE_OBJECT fdo, PIRP irp)
+static NTSTATUS NTAPI dispatch_create(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	PIO_STACK_LOCATION st = IoGetCurrentIrpStackLocation(irp);
@@ -108,7 +108,7 @@ out:
 
 /* The last handle went, in the process that closed it (the owner, also when
  * it dies): its mappings are undone here. */
-static NTSTATUS dispatch_cleanup(PDEVICE_OBJECT fdo, PIRP irp)
+static NTSTATUS NTAPI dispatch_cleanup(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	struct win_file *f = IoGetCurrentIrpStackLocation(irp)->FileObject->FsContext;
@@ -127,7 +127,7 @@ static NTSTATUS dispatch_cleanup(PDEVICE_OBJECT fdo, PIRP irp)
 
 /* The file object goes (any process, possibly after REMOVE_DEVICE: the
  * device object lives until its last file is closed). */
-static NTSTATUS dispatch_close(PDEVICE_OBJECT fdo, PIRP irp)
+static NTSTATUS NTAPI dispatch_close(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	PFILE_OBJECT fo = IoGetCurrentIrpStackLocation(irp)->FileObject;
@@ -176,7 +176,7 @@ union virgo_args {
 	uint64_t align;
 };
 
-static NTSTATUS dispatch_ioctl(PDEVICE_OBJECT fdo, PIRP irp)
+static NTSTATUS NTAPI dispatch_ioctl(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	PIO_STACK_LOCATION st = IoGetCurrentIrpStackLocation(irp);
@@ -223,7 +223,7 @@ out:
 }
 
 /* WMI: not ours, the bus driver's. */
-static NTSTATUS dispatch_system_control(PDEVICE_OBJECT fdo, PIRP irp)
+static NTSTATUS NTAPI dispatch_system_control(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	NTSTATUS status = IoAcquireRemoveLock(&os->remove_lock, irp);
@@ -236,7 +236,7 @@ static NTSTATUS dispatch_system_control(PDEVICE_OBJECT fdo, PIRP irp)
 	return status;
 }
 
-static NTSTATUS dispatch_unsupported(PDEVICE_OBJECT fdo, PIRP irp)
+static NTSTATUS NTAPI dispatch_unsupported(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	(void)fdo;
 	return complete(irp, STATUS_INVALID_DEVICE_REQUEST, 0);
@@ -244,7 +244,7 @@ static NTSTATUS dispatch_unsupported(PDEVICE_OBJECT fdo, PIRP irp)
 
 /* ---- driver and device objects ------------------------------------------------------------ */
 
-static NTSTATUS add_device(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo)
+static NTSTATUS NTAPI add_device(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo)
 {
 	PDEVICE_OBJECT fdo;
 	struct os_dev *os;
@@ -266,6 +266,7 @@ static NTSTATUS add_device(PDRIVER_OBJECT drv, PDEVICE_OBJECT pdo)
 	KeInitializeMutex(&os->state_lock, 0);
 	KeInitializeSpinLock(&os->mmio_lock);
 	InitializeListHead(&os->mmio_list);
+	win_nt_resolve(os, &os->nt);
 	win_irq_init(os);
 	os->power_work = IoAllocateWorkItem(fdo);
 	if (!os->power_work) {
@@ -294,14 +295,14 @@ fail:
 	return status;
 }
 
-static void unload(PDRIVER_OBJECT drv)
+static void NTAPI unload(PDRIVER_OBJECT drv)
 {
 	/* Every device object went at REMOVE_DEVICE (or its last close). */
 	(void)drv;
 	DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_INFO_LEVEL, "virgo: unloaded\n");
 }
 
-NTSTATUS DriverEntry(PDRIVER_OBJECT drv, PUNICODE_STRING registry_path)
+NTSTATUS NTAPI DriverEntry(PDRIVER_OBJECT drv, PUNICODE_STRING registry_path)
 {
 	(void)registry_path;
 	for (int i = 0; i <= IRP_MJ_MAXIMUM_FUNCTION; i++)

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * os_win.c: kmd/core/os.h for the Windows kernel (Windows 10+, x64).
+ * os_win.c: kmd/core/os.h for the Windows kernel (Windows 10+, x64 and x86;
+ * the routines older kernels lack come through ntapi.c).
  *
  * Choices, and why:
  *  - Pool: ExAllocatePoolWithTag with NonPagedPoolNx / PagedPool, zeroed by
  *    hand. ExAllocatePool2 would zero for us but exists only from Windows 10
  *    2004; mvisor's driver failed on older builds because of it.
  *  - DMA memory (rings, command buffers): MmAllocateContiguousNodeMemory
- *    (PAGE_READWRITE: non-executable, cached) and MmGetPhysicalAddress; the
+ *    (PAGE_READWRITE: non-executable, cached; on kernels without it, as
+ *    ReactOS, MmAllocateContiguousMemorySpecifyCache) and
+ *    MmGetPhysicalAddress; the
  *    core takes it from a pool it fills at start, not per command. The
  *    bus address is the physical address: without a DMA adapter
  *    (IoGetDmaAdapter, common buffers, scatter/gather lists) nothing
@@ -151,7 +154,10 @@ int os_dma_alloc(struct os_dev *os, size_t size, struct os_dma *out)
 	low.QuadPart = 0;
 	high.QuadPart = -1; /* virtio 1.x: 64-bit addresses */
 	boundary.QuadPart = 0;
-	va = MmAllocateContiguousNodeMemory(bytes, low, high, boundary, PAGE_READWRITE, MM_ANY_NODE_OK);
+	if (os->nt.MmAllocateContiguousNodeMemory)
+		va = os->nt.MmAllocateContiguousNodeMemory(bytes, low, high, boundary, PAGE_READWRITE, MM_ANY_NODE_OK);
+	else
+		va = MmAllocateContiguousMemorySpecifyCache(bytes, low, high, boundary, MmCached);
 	if (!va)
 		return -VIRGO_ENOMEM;
 	RtlZeroMemory(va, bytes);
@@ -291,7 +297,10 @@ int os_mmio_map(struct os_dev *os, uint8_t bar, uint64_t offset, uint64_t len, s
 	if (!m)
 		return -VIRGO_ENOMEM;
 	pa.QuadPart = b->translated.QuadPart + (LONGLONG)offset;
-	m->mapped = MmMapIoSpaceEx(pa, (SIZE_T)len, PAGE_READWRITE | PAGE_NOCACHE);
+	if (os->nt.MmMapIoSpaceEx)
+		m->mapped = os->nt.MmMapIoSpaceEx(pa, (SIZE_T)len, PAGE_READWRITE | PAGE_NOCACHE);
+	else
+		m->mapped = MmMapIoSpace(pa, (SIZE_T)len, MmNonCached);
 	if (!m->mapped) {
 		win_free(m);
 		return -VIRGO_ENOMEM;
@@ -421,14 +430,32 @@ uint32_t os_atomic_xchg32(volatile uint32_t *p, uint32_t v)
 	return (uint32_t)InterlockedExchange((volatile LONG *)p, (LONG)v);
 }
 
+/* MinGW-w64's x86 headers have no 64-bit Interlocked*; GCC's builtins are
+ * the same lock cmpxchg8b the WDK's inline versions use. */
+#if defined(__GNUC__) && !defined(_WIN64)
+#define win_cas64(p, v, old) ((LONG64)__sync_val_compare_and_swap((p), (old), (v)))
+static LONG64 win_xchg64(volatile LONG64 *p, LONG64 v)
+{
+	return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST);
+}
+static LONG64 win_inc64(volatile LONG64 *p)
+{
+	return __atomic_add_fetch(p, 1, __ATOMIC_SEQ_CST);
+}
+#else
+#define win_cas64(p, v, old) InterlockedCompareExchange64((p), (v), (old))
+#define win_xchg64(p, v) InterlockedExchange64((p), (v))
+#define win_inc64(p) InterlockedIncrement64(p)
+#endif
+
 uint64_t os_atomic_load64(volatile uint64_t *p)
 {
-	return (uint64_t)InterlockedCompareExchange64((volatile LONG64 *)p, 0, 0);
+	return (uint64_t)win_cas64((volatile LONG64 *)p, 0, 0);
 }
 
 void os_atomic_store64(volatile uint64_t *p, uint64_t v)
 {
-	InterlockedExchange64((volatile LONG64 *)p, (LONG64)v);
+	win_xchg64((volatile LONG64 *)p, (LONG64)v);
 }
 
 /* ---- locks --------------------------------------------------------------------------- */
@@ -542,7 +569,7 @@ void os_waitq_destroy(struct os_waitq *w)
 
 uint64_t os_waitq_seq(struct os_waitq *w)
 {
-	return (uint64_t)InterlockedCompareExchange64(&w->seq, 0, 0);
+	return (uint64_t)win_cas64(&w->seq, 0, 0);
 }
 
 /*
@@ -585,7 +612,7 @@ void os_waitq_wake(struct os_waitq *w)
 	KIRQL irql;
 
 	KeAcquireSpinLock(&w->lock, &irql);
-	InterlockedIncrement64(&w->seq);
+	win_inc64(&w->seq);
 	KeSetEvent(&w->event, IO_NO_INCREMENT, FALSE);
 	KeReleaseSpinLock(&w->lock, irql);
 }
@@ -733,9 +760,12 @@ void os_unmap_user(struct os_caller *c, void *cookie)
 
 /* ---- the host-visible region ---------------------------------------------------------------
  * Device memory behind a BAR (host memory QEMU placed there), mapped into
- * the calling process: an MDL over the I/O space (MmAllocateMdlForIoSpace)
- * and a user-mode mapping of it with the caching the device asked for,
- * inside exception handling (it raises on failure). Undone in the owning
+ * the calling process: an MDL over the I/O space and a user-mode mapping of
+ * it with the caching the device asked for, inside exception handling (it
+ * raises on failure). The MDL comes from MmAllocateMdlForIoSpace (Windows
+ * 8+); on older kernels (ReactOS) from a system mapping of the range with
+ * the same caching, whose PTEs MmBuildMdlForNonPagedPool reads (it marks
+ * the MDL as I/O space), kept for the MDL's life. Undone in the owning
  * process only, as page mappings are; an orphan keeps its MDL (the range
  * under it is never given out again by the core). */
 
@@ -743,6 +773,8 @@ struct win_region_map {
 	struct os_dev *os;
 	PMDL mdl;
 	PVOID va;
+	PVOID sysva;   /* the older kernels' system mapping under the MDL, or NULL */
+	SIZE_T len;
 	MEMORY_CACHING_TYPE cache;
 	PEPROCESS owner;
 };
@@ -756,13 +788,43 @@ static long map_region_fn(void *ctx)
 	return 0;
 }
 
+static void region_mdl_free(struct win_region_map *m)
+{
+	IoFreeMdl(m->mdl);
+	if (m->sysva)
+		MmUnmapIoSpace(m->sysva, m->len);
+	m->mdl = NULL;
+	m->sysva = NULL;
+}
+
+static int region_mdl(struct os_dev *os, PHYSICAL_ADDRESS pa, struct win_region_map *m)
+{
+	if (os->nt.MmAllocateMdlForIoSpace) {
+		MM_PHYSICAL_ADDRESS_LIST_V list = { .PhysicalAddress = pa, .NumberOfBytes = m->len };
+
+		return NT_SUCCESS(os->nt.MmAllocateMdlForIoSpace(&list, 1, &m->mdl)) ? 0 : -VIRGO_ENOMEM;
+	}
+	m->sysva = MmMapIoSpace(pa, m->len, m->cache);
+	if (!m->sysva)
+		return -VIRGO_ENOMEM;
+	m->mdl = IoAllocateMdl(m->sysva, (ULONG)m->len, FALSE, FALSE, NULL);
+	if (!m->mdl) {
+		MmUnmapIoSpace(m->sysva, m->len);
+		m->sysva = NULL;
+		return -VIRGO_ENOMEM;
+	}
+	MmBuildMdlForNonPagedPool(m->mdl);
+	return 0;
+}
+
 int os_map_region(struct os_caller *c, uint8_t bar, uint64_t offset, uint64_t len, enum os_cache cache,
 		  uint64_t *uaddr, void **cookie)
 {
 	struct os_dev *os = c ? c->os : NULL;
-	MM_PHYSICAL_ADDRESS_LIST list;
 	struct win_region_map *m;
+	PHYSICAL_ADDRESS pa;
 	struct win_bar *b;
+	int ret;
 
 	if (!in_caller(c))
 		return -VIRGO_EFAULT;
@@ -771,19 +833,23 @@ int os_map_region(struct os_caller *c, uint8_t bar, uint64_t offset, uint64_t le
 	b = &os->bar[bar];
 	if (!len || offset > b->len || len > b->len - offset || (offset | len) & (PAGE_SIZE - 1))
 		return -VIRGO_EINVAL;
+	/* An MDL describes at most 4 GiB less a page. */
+	if (len > 0xfffff000u)
+		return -VIRGO_E2BIG;
 	m = win_alloc(sizeof(*m), FALSE);
 	if (!m)
 		return -VIRGO_ENOMEM;
-	list.PhysicalAddress.QuadPart = b->translated.QuadPart + (LONGLONG)offset;
-	list.NumberOfBytes = (SIZE_T)len;
-	if (!NT_SUCCESS(MmAllocateMdlForIoSpace(&list, 1, &m->mdl))) {
-		win_free(m);
-		return -VIRGO_ENOMEM;
-	}
 	m->os = os;
+	m->len = (SIZE_T)len;
 	m->cache = cache == OS_CACHE_CACHED ? MmCached : cache == OS_CACHE_WC ? MmWriteCombined : MmNonCached;
+	pa.QuadPart = b->translated.QuadPart + (LONGLONG)offset;
+	ret = region_mdl(os, pa, m);
+	if (ret) {
+		win_free(m);
+		return ret;
+	}
 	if (virgo_seh_call(map_region_fn, m) != 0 || !m->va) {
-		IoFreeMdl(m->mdl);
+		region_mdl_free(m);
 		win_free(m);
 		return -VIRGO_ENOMEM;
 	}
@@ -803,7 +869,7 @@ void os_unmap_region(struct os_caller *c, void *cookie)
 		return;
 	if (c && c->process == m->owner && PsGetCurrentProcess() == m->owner && KeGetCurrentIrql() <= APC_LEVEL) {
 		MmUnmapLockedPages(m->va, m->mdl);
-		IoFreeMdl(m->mdl);
+		region_mdl_free(m);
 	} else {
 		/* The MDL stays: freeing it under a live mapping is a bugcheck. */
 		InterlockedIncrement(&m->os->n.orphaned_maps);
@@ -818,9 +884,13 @@ void os_unmap_region(struct os_caller *c, void *cookie)
 
 uint64_t os_user_limit(struct os_caller *c)
 {
+#ifdef _WIN64
 	/* A WOW64 process holds pointers in 32 bits, whatever the kernel. */
 	if (c && c->irp && IoIs32bitProcess(c->irp))
 		return 1ull << 32;
+#else
+	(void)c;
+#endif
 	return (uint64_t)(ULONG_PTR)MmUserProbeAddress;
 }
 

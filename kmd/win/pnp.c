@@ -28,7 +28,7 @@ static struct gpu_dev *current_gpu(struct os_dev *os)
 }
 
 /* MSI-X: one message per source (config, controlq, cursorq); never shared. */
-static BOOLEAN isr_message(PKINTERRUPT irq, PVOID ctx, ULONG message)
+static BOOLEAN NTAPI isr_message(PKINTERRUPT irq, PVOID ctx, ULONG message)
 {
 	struct os_dev *os = ctx;
 	struct gpu_dev *g = current_gpu(os);
@@ -41,7 +41,7 @@ static BOOLEAN isr_message(PKINTERRUPT irq, PVOID ctx, ULONG message)
 
 /* INTx: possibly shared; the ISR status register says whether it is ours
  * (reading it also lowers the line). */
-static BOOLEAN isr_line(PKINTERRUPT irq, PVOID ctx)
+static BOOLEAN NTAPI isr_line(PKINTERRUPT irq, PVOID ctx)
 {
 	struct os_dev *os = ctx;
 	struct gpu_dev *g = current_gpu(os);
@@ -53,7 +53,7 @@ static BOOLEAN isr_line(PKINTERRUPT irq, PVOID ctx)
 	return TRUE;
 }
 
-static void dpc_routine(PKDPC dpc, PVOID ctx, PVOID arg1, PVOID arg2)
+static void NTAPI dpc_routine(PKDPC dpc, PVOID ctx, PVOID arg1, PVOID arg2)
 {
 	struct os_dev *os = ctx;
 	struct gpu_dev *g = current_gpu(os);
@@ -70,12 +70,61 @@ void win_irq_init(struct os_dev *os)
 	KeInitializeDpc(&os->dpc, dpc_routine, os);
 }
 
-static NTSTATUS connect_interrupts(struct os_dev *os)
+/* The translated line interrupt, if the PnP manager assigned one (not a
+ * message: those carry CM_RESOURCE_INTERRUPT_MESSAGE). */
+static void find_line(struct os_dev *os, PCM_RESOURCE_LIST tr)
+{
+	PCM_FULL_RESOURCE_DESCRIPTOR f;
+
+	os->have_line = FALSE;
+	if (!tr)
+		return;
+	f = tr->List;
+	for (ULONG l = 0; l < tr->Count; l++) {
+		ULONG n = f->PartialResourceList.Count;
+
+		for (ULONG i = 0; i < n; i++) {
+			PCM_PARTIAL_RESOURCE_DESCRIPTOR d = &f->PartialResourceList.PartialDescriptors[i];
+
+			if (d->Type == CmResourceTypeInterrupt && !(d->Flags & CM_RESOURCE_INTERRUPT_MESSAGE) &&
+			    !os->have_line) {
+				os->line_res = *d;
+				os->have_line = TRUE;
+			}
+		}
+		f = (PCM_FULL_RESOURCE_DESCRIPTOR)&f->PartialResourceList.PartialDescriptors[n];
+	}
+}
+
+/* What IoConnectInterruptEx says it connected, checked: ReactOS's returns
+ * STATUS_SUCCESS for message and line requests and connects nothing. */
+static BOOLEAN ex_connected(struct os_dev *os, ULONG version)
+{
+	if (!os->irq_context)
+		return FALSE;
+	if (version == CONNECT_LINE_BASED)
+		return TRUE;
+	if (version != CONNECT_MESSAGE_BASED)
+		return FALSE;
+	{
+		PIO_INTERRUPT_MESSAGE_INFO t = os->irq_context;
+
+		if (t->MessageCount == 0)
+			return FALSE;
+		for (ULONG i = 0; i < t->MessageCount; i++)
+			if (!t->MessageInfo[i].InterruptObject)
+				return FALSE;
+	}
+	return TRUE;
+}
+
+static NTSTATUS connect_ex(struct os_dev *os)
 {
 	IO_CONNECT_INTERRUPT_PARAMETERS p;
 	NTSTATUS status;
 
 	RtlZeroMemory(&p, sizeof(p));
+	os->irq_context = NULL;
 	/* Message-based when the INF enabled MSI and the PnP manager granted
 	 * messages; otherwise the system connects the fallback routine to
 	 * the line and says so in p.Version. */
@@ -88,10 +137,16 @@ static NTSTATUS connect_interrupts(struct os_dev *os)
 	p.MessageBased.SynchronizeIrql = 0;
 	p.MessageBased.FloatingSave = FALSE;
 	p.MessageBased.FallBackServiceRoutine = isr_line;
-	status = IoConnectInterruptEx(&p);
+	status = os->nt.IoConnectInterruptEx(&p);
 	if (!NT_SUCCESS(status)) {
-		os_log(os, OS_LOG_ERR, "IoConnectInterruptEx failed: %#lx", (unsigned long)status);
+		os_log(os, OS_LOG_WARN, "IoConnectInterruptEx failed: %#lx", (unsigned long)status);
 		return status;
+	}
+	if (!ex_connected(os, p.Version)) {
+		os_log(os, OS_LOG_WARN, "IoConnectInterruptEx returned success but connected nothing (version %lu)",
+		       (unsigned long)p.Version);
+		os->irq_context = NULL;
+		return STATUS_UNSUCCESSFUL;
 	}
 	if (p.Version == CONNECT_LINE_BASED) {
 		os->irq_message = FALSE;
@@ -106,13 +161,66 @@ static NTSTATUS connect_interrupts(struct os_dev *os)
 		 * has three, and shares message 0 otherwise. */
 		os->msix = os->msg_table->MessageCount;
 	}
-	os->irq_connected = TRUE;
-	os_log(os, OS_LOG_INFO, "interrupts: %s, %lu message(s)", os->irq_message ? "MSI-X" : "INTx",
-	       (unsigned long)os->msix);
 	return STATUS_SUCCESS;
 }
 
-static BOOLEAN sync_nothing(PVOID ctx)
+/* The NT 4 way, on the translated line resource: what ReactOS supports,
+ * and valid on Windows too. */
+static NTSTATUS connect_line(struct os_dev *os)
+{
+	const CM_PARTIAL_RESOURCE_DESCRIPTOR *d = &os->line_res;
+	PKINTERRUPT obj = NULL;
+	NTSTATUS status;
+
+	if (!os->have_line) {
+		os_log(os, OS_LOG_ERR, "no line interrupt among the device's resources");
+		return STATUS_DEVICE_CONFIGURATION_ERROR;
+	}
+	os->irq_vector = d->u.Interrupt.Vector;
+	os->irq_level = (KIRQL)d->u.Interrupt.Level;
+	status = IoConnectInterrupt(&obj, isr_line, os, NULL, d->u.Interrupt.Vector, (KIRQL)d->u.Interrupt.Level,
+				    (KIRQL)d->u.Interrupt.Level,
+				    (d->Flags & CM_RESOURCE_INTERRUPT_LATCHED) ? Latched : LevelSensitive,
+				    d->ShareDisposition == CmResourceShareShared, d->u.Interrupt.Affinity, FALSE);
+	if (!NT_SUCCESS(status) || !obj) {
+		os_log(os, OS_LOG_ERR, "IoConnectInterrupt (vector %lu, level %u) failed: %#lx",
+		       (unsigned long)d->u.Interrupt.Vector, (unsigned)d->u.Interrupt.Level, (unsigned long)status);
+		return NT_SUCCESS(status) ? STATUS_UNSUCCESSFUL : status;
+	}
+	os->irq_legacy = TRUE;
+	os->irq_message = FALSE;
+	os->line_irq = obj;
+	os->irq_context = obj;
+	os->msg_table = NULL;
+	os->msix = 0;
+	return STATUS_SUCCESS;
+}
+
+/* Whether interrupts really arrive is found out at the device's first
+ * answer: the core's bounded waits report an answer that no interrupt
+ * collected (gpu_set_unanswered), and the start fails saying so. */
+static NTSTATUS connect_interrupts(struct os_dev *os)
+{
+	NTSTATUS status = STATUS_UNSUCCESSFUL;
+
+	os->irq_legacy = FALSE;
+	if (os->nt.IoConnectInterruptEx)
+		status = connect_ex(os);
+	if (!NT_SUCCESS(status))
+		status = connect_line(os);
+	if (!NT_SUCCESS(status))
+		return status;
+	os->irq_connected = TRUE;
+	if (os->irq_legacy)
+		os_log(os, OS_LOG_INFO, "interrupts: INTx through IoConnectInterrupt (vector %lu, level %u)",
+		       (unsigned long)os->irq_vector, (unsigned)os->irq_level);
+	else
+		os_log(os, OS_LOG_INFO, "interrupts: %s, %lu message(s)", os->irq_message ? "MSI-X" : "INTx",
+		       (unsigned long)os->msix);
+	return STATUS_SUCCESS;
+}
+
+static BOOLEAN NTAPI sync_nothing(PVOID ctx)
 {
 	(void)ctx;
 	return TRUE;
@@ -139,11 +247,16 @@ static void disconnect_interrupts(struct os_dev *os)
 
 	if (!os->irq_connected)
 		return;
-	RtlZeroMemory(&d, sizeof(d));
-	d.Version = os->irq_message ? CONNECT_MESSAGE_BASED : CONNECT_LINE_BASED;
-	d.ConnectionContext.Generic = os->irq_context;
-	IoDisconnectInterruptEx(&d);
+	if (os->irq_legacy) {
+		IoDisconnectInterrupt(os->line_irq);
+	} else {
+		RtlZeroMemory(&d, sizeof(d));
+		d.Version = os->irq_message ? CONNECT_MESSAGE_BASED : CONNECT_LINE_BASED;
+		d.ConnectionContext.Generic = os->irq_context;
+		os->nt.IoDisconnectInterruptEx(&d);
+	}
 	os->irq_connected = FALSE;
+	os->irq_legacy = FALSE;
 	os->irq_context = NULL;
 	os->line_irq = NULL;
 	os->msg_table = NULL;
@@ -399,8 +512,10 @@ static NTSTATUS start_device(struct os_dev *os, PCM_RESOURCE_LIST raw, PCM_RESOU
 	status = query_bus_interface(os);
 	if (NT_SUCCESS(status))
 		status = find_bars(os, raw, tr);
-	if (NT_SUCCESS(status))
+	if (NT_SUCCESS(status)) {
+		find_line(os, tr);
 		status = connect_interrupts(os);
+	}
 	if (NT_SUCCESS(status)) {
 		os->hw_ready = TRUE;
 		os->dpower = PowerDeviceD0;
@@ -419,7 +534,7 @@ static NTSTATUS start_device(struct os_dev *os, PCM_RESOURCE_LIST raw, PCM_RESOU
 
 /* ---- forwarding ----------------------------------------------------------------------------- */
 
-static NTSTATUS forward_done(PDEVICE_OBJECT dev, PIRP irp, PVOID ctx)
+static NTSTATUS NTAPI forward_done(PDEVICE_OBJECT dev, PIRP irp, PVOID ctx)
 {
 	(void)dev;
 	(void)irp;
@@ -465,7 +580,7 @@ static NTSTATUS finish(struct os_dev *os, PIRP irp, NTSTATUS status)
 
 /* ---- IRP_MJ_PNP ------------------------------------------------------------------------------- */
 
-NTSTATUS win_dispatch_pnp(PDEVICE_OBJECT fdo, PIRP irp)
+NTSTATUS NTAPI win_dispatch_pnp(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	PIO_STACK_LOCATION st = IoGetCurrentIrpStackLocation(irp);

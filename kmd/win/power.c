@@ -57,7 +57,7 @@ static void power_down(struct os_dev *os, DEVICE_POWER_STATE d)
 }
 
 static IO_WORKITEM_ROUTINE d0_work;
-static void d0_work(PDEVICE_OBJECT fdo, PVOID ctx)
+static void NTAPI d0_work(PDEVICE_OBJECT fdo, PVOID ctx)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	PIRP irp = ctx;
@@ -87,7 +87,7 @@ static void d0_work(PDEVICE_OBJECT fdo, PVOID ctx)
 }
 
 static IO_COMPLETION_ROUTINE d0_done;
-static NTSTATUS d0_done(PDEVICE_OBJECT fdo, PIRP irp, PVOID ctx)
+static NTSTATUS NTAPI d0_done(PDEVICE_OBJECT fdo, PIRP irp, PVOID ctx)
 {
 	struct os_dev *os = ctx;
 
@@ -120,7 +120,7 @@ static NTSTATUS set_device_power(struct os_dev *os, PIRP irp)
 /* ---- system power ---------------------------------------------------------------------- */
 
 static REQUEST_POWER_COMPLETE s0_dirp_done;
-static void s0_dirp_done(PDEVICE_OBJECT dev, UCHAR minor, POWER_STATE ps, PVOID ctx, PIO_STATUS_BLOCK iosb)
+static void NTAPI s0_dirp_done(PDEVICE_OBJECT dev, UCHAR minor, POWER_STATE ps, PVOID ctx, PIO_STATUS_BLOCK iosb)
 {
 	PIRP sirp = ctx;
 	struct os_dev *os = irp_device(sirp);
@@ -137,7 +137,7 @@ static void s0_dirp_done(PDEVICE_OBJECT dev, UCHAR minor, POWER_STATE ps, PVOID 
 }
 
 static IO_COMPLETION_ROUTINE s0_done;
-static NTSTATUS s0_done(PDEVICE_OBJECT fdo, PIRP sirp, PVOID ctx)
+static NTSTATUS NTAPI s0_done(PDEVICE_OBJECT fdo, PIRP sirp, PVOID ctx)
 {
 	struct os_dev *os = ctx;
 	POWER_STATE ps;
@@ -153,7 +153,7 @@ static NTSTATUS s0_done(PDEVICE_OBJECT fdo, PIRP sirp, PVOID ctx)
 }
 
 static REQUEST_POWER_COMPLETE sx_dirp_done;
-static void sx_dirp_done(PDEVICE_OBJECT dev, UCHAR minor, POWER_STATE ps, PVOID ctx, PIO_STATUS_BLOCK iosb)
+static void NTAPI sx_dirp_done(PDEVICE_OBJECT dev, UCHAR minor, POWER_STATE ps, PVOID ctx, PIO_STATUS_BLOCK iosb)
 {
 	PIRP sirp = ctx;
 
@@ -187,7 +187,7 @@ static NTSTATUS set_system_power(struct os_dev *os, PIRP irp)
 
 /* ---- IRP_MJ_POWER --------------------------------------------------------------------------- */
 
-NTSTATUS win_dispatch_power(PDEVICE_OBJECT fdo, PIRP irp)
+NTSTATUS NTAPI win_dispatch_power(PDEVICE_OBJECT fdo, PIRP irp)
 {
 	struct os_dev *os = fdo->DeviceExtension;
 	PIO_STACK_LOCATION st = IoGetCurrentIrpStackLocation(irp);

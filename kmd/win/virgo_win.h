@@ -3,7 +3,8 @@
  * virgo_win.h: the WDM glue's shared declarations. The device extension is
  * the core's struct os_dev; everything Windows-specific lives in kmd/win.
  *
- * Target: Windows 10 and later, x64. Built with MinGW-w64's ddk/ headers
+ * Target: Windows 10 and later, x64 and x86; the x86 image also loads on
+ * ReactOS (NT 5.2 exports, no MSI). Built with MinGW-w64's ddk/ headers
  * (include path .../include/ddk) or with the WDK (BUILDING-WDK.md).
  *
  * Locks and what they guard:
@@ -27,25 +28,34 @@
 
 #define VIRGO_POOL_TAG 0x6f677256u /* 'ogrV': "Vrgo" in a pool dump */
 
-/* ---- DDIs MinGW-w64's headers lack (documented signatures) --------------- */
-#ifndef _MSC_VER
-/* wdm.h, Windows 10+: MmMapIoSpaceEx (non-executable BAR mappings). */
-NTKERNELAPI PVOID NTAPI MmMapIoSpaceEx(PHYSICAL_ADDRESS PhysicalAddress, SIZE_T NumberOfBytes, ULONG Protect);
-/* wdm.h, Windows 8+: MmAllocateContiguousNodeMemory (non-executable
- * contiguous memory with PAGE_READWRITE). */
-NTKERNELAPI PVOID NTAPI MmAllocateContiguousNodeMemory(SIZE_T NumberOfBytes, PHYSICAL_ADDRESS LowestAcceptableAddress,
-						       PHYSICAL_ADDRESS HighestAcceptableAddress,
-						       PHYSICAL_ADDRESS BoundaryAddressMultiple, ULONG Protect,
-						       NODE_REQUIREMENT PreferredNode);
-/* wdm.h, Windows 8+: an MDL over device memory, which a user-mode mapping
- * of the host-visible region is made from. */
-typedef struct _MM_PHYSICAL_ADDRESS_LIST {
+/* ---- DDIs not every NT kernel exports (ntapi.c) -------------------------
+ * Windows 10 has them all; ReactOS (NT 5.2 exports) and Windows before 8
+ * lack some. An import of a missing export keeps the image from loading at
+ * all, so these are looked up with MmGetSystemRoutineAddress when the
+ * device is added, and each user says what it does without one. */
+typedef struct _MM_PHYSICAL_ADDRESS_LIST_V {
 	PHYSICAL_ADDRESS PhysicalAddress;
 	SIZE_T NumberOfBytes;
-} MM_PHYSICAL_ADDRESS_LIST, *PMM_PHYSICAL_ADDRESS_LIST;
-NTKERNELAPI NTSTATUS NTAPI MmAllocateMdlForIoSpace(PMM_PHYSICAL_ADDRESS_LIST PhysicalAddressList,
-						   SIZE_T NumberOfEntries, PMDL *NewMdl);
-#endif
+} MM_PHYSICAL_ADDRESS_LIST_V;
+
+struct win_nt {
+	/* Windows 10+: non-executable BAR mappings. Else MmMapIoSpace. */
+	PVOID (NTAPI *MmMapIoSpaceEx)(PHYSICAL_ADDRESS pa, SIZE_T bytes, ULONG protect);
+	/* Windows 8+: non-executable contiguous memory. Else
+	 * MmAllocateContiguousMemorySpecifyCache. */
+	PVOID (NTAPI *MmAllocateContiguousNodeMemory)(SIZE_T bytes, PHYSICAL_ADDRESS low, PHYSICAL_ADDRESS high,
+						     PHYSICAL_ADDRESS boundary, ULONG protect, ULONG node);
+	/* Windows 8+: an MDL over device memory. Else the MDL is built over a
+	 * system mapping of it (MmMapIoSpace, MmBuildMdlForNonPagedPool). */
+	NTSTATUS (NTAPI *MmAllocateMdlForIoSpace)(MM_PHYSICAL_ADDRESS_LIST_V *list, SIZE_T n, PMDL *mdl);
+	/* Vista+ (and ReactOS built for NT 6): message and line interrupts.
+	 * Else, or when it connects nothing, IoConnectInterrupt on the line. */
+	NTSTATUS (NTAPI *IoConnectInterruptEx)(PIO_CONNECT_INTERRUPT_PARAMETERS p);
+	VOID (NTAPI *IoDisconnectInterruptEx)(PIO_DISCONNECT_INTERRUPT_PARAMETERS p);
+};
+struct os_dev;
+void win_nt_resolve(struct os_dev *os, struct win_nt *nt);
+
 /* ntifs.h, which a WDM driver does not include. */
 NTKERNELAPI BOOLEAN NTAPI PsIsThreadTerminating(PETHREAD Thread);
 #ifndef MdlMappingNoExecute
@@ -126,16 +136,22 @@ struct os_dev {
 	/* interrupts */
 	BOOLEAN irq_connected;
 	BOOLEAN irq_message;        /* CONNECT_MESSAGE_BASED took MSI-X messages */
+	BOOLEAN irq_legacy;         /* IoConnectInterrupt on the line (ReactOS, or Ex connected nothing) */
+	BOOLEAN have_line;          /* line_res holds the translated line interrupt */
+	CM_PARTIAL_RESOURCE_DESCRIPTOR line_res;
 	ULONG msix;                 /* messages the core may use; 0 = INTx */
 	PKINTERRUPT line_irq;       /* line-based (INTx) */
 	PIO_INTERRUPT_MESSAGE_INFO msg_table;
 	PVOID irq_context;          /* what IoDisconnectInterruptEx needs */
+	ULONG irq_vector;           /* for the log: the line's vector and level */
+	KIRQL irq_level;
 	KDPC dpc;
 
 	/* the core; written by gpu_init itself (it publishes the device before
 	 * it waits for the first answers), read by the ISR and the DPC */
 	struct gpu_dev *gpu;
 
+	struct win_nt nt;           /* ntapi.c */
 	struct win_counts n;
 	LONG log_budget;            /* rate limit for repeated warnings */
 };
