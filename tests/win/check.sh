@@ -367,6 +367,15 @@ if ((have_mesa)); then
 		bad "virgo_icd64.dll exports the ICD interface (missing: ${miss[*]})"
 	fi
 
+	# The transport's vtp_close runs in DllMain when the ICD unloads, where
+	# WSACleanup must not be called (Microsoft's WSACleanup page: it can
+	# deadlock there): the ICD must not import it at all.
+	if $OBJDUMP -p "$ICD" | grep -q -w WSACleanup; then
+		bad "virgo_icd64.dll does not import WSACleanup (it would run under the loader lock)"
+	else
+		ok "virgo_icd64.dll does not import WSACleanup (Winsock is started once and left to process exit)"
+	fi
+
 	# opengl32.dll stands in for Windows' own: it must export every GL 1.1
 	# and wgl* function a program links against. MinGW's import library of
 	# Windows' opengl32.dll is the list, less two undocumented private
@@ -558,6 +567,27 @@ for ctx in ("legacy", "core"):
     assert gl[ctx]["renderer"].startswith("virgo ("), gl[ctx]
     assert gl[ctx]["extensions"] > 0, gl[ctx]
 assert "Core Profile" in gl["core"]["version"], gl["core"]' "$RUN/json.out" "$uapi"
+
+			# --system from the package folder: Windows' opengl32 from System32
+			# (under Wine: Wine's own, which loads no ICD), past the copy
+			# beside the .exe, with the registration and GALLIUM_DRIVER that
+			# decide the system-wide path.
+			timeout 60 "$WINE" reg add 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\OpenGLDrivers\MSOGL' \
+				/v DLL /t REG_SZ /d virgo_icd64.dll /f >/dev/null 2>&1
+			timeout 60 "$WINE" reg add 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\OpenGLDrivers\MSOGL' \
+				/v Flags /t REG_DWORD /d 3 /f >/dev/null 2>&1
+			run_info system "$P" "${GLENV[@]}" GALLIUM_DRIVER=llvmpipe -- --system
+			o=$RUN/system.out
+			if ((RC == 4)) && no_crash system &&
+				grep -q -i -E '^  opengl32.dll +c:.windows.system32.opengl32\.dll$' "$o" &&
+				grep -q -E '^  OpenGLDrivers.MSOGL +DLL=virgo_icd64\.dll \(NOT in System32\)$' "$o" &&
+				grep -q -E '^    Flags +3$' "$o" && grep -q -E '^  GALLIUM_DRIVER here +llvmpipe$' "$o" &&
+				grep -q "Windows' opengl32.dll did not load virgo_icd64.dll" "$RUN/system.err"; then
+				ok "virgo-info --system from the package folder: System32's opengl32.dll (Wine's: exit 4), the MSOGL registration, GALLIUM_DRIVER"
+			else
+				bad "virgo-info --system: exit status $RC (want 4), stdout: $(paste -sd '|' "$o" | cut -c1-600), stderr: $(paste -sd '|' "$RUN/system.err")"
+			fi
+			timeout 60 "$WINE" reg delete 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\OpenGLDrivers\MSOGL' /f >/dev/null 2>&1
 
 			# Wine's own opengl32 (GLX on Xvfb): a context, but not virgo's.
 			run_info other "$RUN/alone" DISPLAY="$D" VIRGO_TRANSPORT="tcp:127.0.0.1:$port" \
