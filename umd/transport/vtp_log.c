@@ -20,6 +20,8 @@
 #define FILE_LIMIT     (256 * 1024)
 
 #ifdef _WIN32
+#define ONCE_VAR "VIRGO_LOG_WRITTEN_PID"
+
 static volatile LONG file_written;
 static char written_to[MAX_PATH];
 
@@ -56,6 +58,14 @@ static void write_file_once(const char *line)
 
 	if (InterlockedExchange(&file_written, 1))
 		return;
+	/* Once per process, not per load of the DLL: a program that frees
+	 * and loads opengl32.dll again (SDL, GLFW) would otherwise write a
+	 * line each time. The process's environment outlives the DLL; the
+	 * pid in the value keeps child processes, which inherit it, logging. */
+	snprintf(exe, sizeof(exe), "%lu", (unsigned long)GetCurrentProcessId());
+	if (GetEnvironmentVariableA(ONCE_VAR, old, sizeof(old)) && !strcmp(old, exe))
+		return;
+	SetEnvironmentVariableA(ONCE_VAR, exe);
 	if (!log_path(path, sizeof(path)))
 		return;
 	if (!GetModuleFileNameA(NULL, exe, sizeof(exe)))
