@@ -9,6 +9,10 @@
 #   tests/wine/run-gl.sh    WGL programs: pixel formats, a 4.3 core context,
 #                           pixels read back, SwapBuffers, a resize and a
 #                           screenshot of the presented frame
+#   tests/wine/umd/run.sh   the DLLs unloaded with and without a screen, what
+#                           a user is told with no device (stderr, debugger,
+#                           log file), GALLIUM_DRIVER=llvmpipe, a minimised
+#                           window's frames
 # Ends with "N passed, N failed" summed over both.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -45,6 +49,7 @@ if [[ ! -f $DLLS/opengl32.dll || ! -f $DLLS/virgo_icd64.dll ]]; then
 fi
 run vtp env VIRGO_HOST="$HOST" bash tests/wine/vtp/run.sh
 run gl env VIRGO_HOST="$HOST" VIRGO_WIN_DLLS="$DLLS" bash tests/wine/run-gl.sh
+run umd env VIRGO_HOST="$HOST" VIRGO_WIN_DLLS="$DLLS" bash tests/wine/umd/run.sh
 # No device: a GL program on our DLLs with nothing listening must fail to
 # get a pixel format or context with virgo's message, and not crash.
 no_device() {
