@@ -11,7 +11,9 @@
 #     stack probes, checksum, signature present
 #   - the signature (osslsigncode verify, page hashes), the catalog
 #     (osslsigncode verify -catalog; the INF's hash in it)
-#   - virgo.inf, source and packaged (tests/win/infcheck.py)
+#   - virgo.inf, source and packaged (tests/win/infcheck.py): the match by
+#     class (CC_0380, nothing a VGA-class virtio-gpu reports), the SDDL,
+#     the DMA-remapping opt-outs
 #   - the request decoding and status mapping (uapi/ioctl_decode.c,
 #     tests/uapi), natively under ASan/UBSan (build/asan)
 #   - with Wine (wine64): the same test as a Windows program against ntdll's
@@ -23,14 +25,18 @@
 #     build/mesa-win64/install/bin)
 #   - the installer (virgo-install.exe) under Wine with a test double for
 #     pnputil, bcdedit and the device (tests/win/install-check.sh)
-#   - the user-mode images (virgo_icd64.dll, opengl32.dll, virgo-info.exe):
+#   - the user-mode images (virgo_icd64.dll, opengl32.dll, virgo-info.exe,
+#     virgo-install.exe):
 #     system DLL imports only, x86-64, DLL/console, ASLR+DEP; the ICD's Drv*
 #     exports; opengl32.dll's gl*/wgl* exports against Windows' list
 #   - virgo-info.exe under Wine: no device (exit 1, one line), and through a
 #     private virgo-host (VIRGO_HOST, default build/native/host/virgo-host) on
 #     a private Xvfb with the packaged DLLs: uAPI version, capsets,
-#     GL_RENDERER "virgo (" of a legacy and a core context; with Wine's own
-#     opengl32: exit 4. Needs the Mesa DLLs and virgo-host, else SKIP.
+#     GL_RENDERER "virgo (" of a legacy and a core context; --system
+#     (System32's opengl32, the MSOGL registration, GALLIUM_DRIVER); with
+#     Wine's own opengl32: exit 4. Needs the Mesa DLLs and virgo-host, else
+#     SKIP.
+#   - the ICD imports no WSACleanup (its transport closes inside DllMain)
 #   - no private key in the repository
 #
 # Prints PASS/FAIL lines (SKIP for what this machine cannot run) and ends

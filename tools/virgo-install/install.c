@@ -513,7 +513,10 @@ static int do_install(void)
 		return fail("cannot write " MSOGL_TEXT " (Win32 error %ld)", e);
 
 	report_gallium_driver();
-	if (reboot)
+	if (count < 0)
+		step("installed, but which driver runs the device could not be checked. Run \"virgo-info.exe "
+		     "--system\": GL_RENDERER should begin \"virgo (\"");
+	else if (reboot)
 		step("installed; restart Windows to finish. Then run \"virgo-info.exe --system\": GL_RENDERER "
 		     "should begin \"virgo (\"");
 	else
