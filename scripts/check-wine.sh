@@ -13,6 +13,10 @@
 #   run-gl.sh --wgl         the WGL behaviour programs again on Wine's
 #                           builtin opengl32: their expectations must hold
 #                           there too
+#   tests/wine/umd/run.sh   the DLLs unloaded with and without a screen, what
+#                           a user is told with no device (stderr, debugger,
+#                           log file), GALLIUM_DRIVER=llvmpipe, a minimised
+#                           window's frames
 # Ends with "N passed, N failed" summed over all.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +54,7 @@ fi
 run vtp env VIRGO_HOST="$HOST" bash tests/wine/vtp/run.sh
 run gl env VIRGO_HOST="$HOST" VIRGO_WIN_DLLS="$DLLS" bash tests/wine/run-gl.sh
 run gl-builtin env -u VIRGO_WIN_DLLS bash tests/wine/run-gl.sh --wgl
+run umd env VIRGO_HOST="$HOST" VIRGO_WIN_DLLS="$DLLS" bash tests/wine/umd/run.sh
 # No device: a GL program on our DLLs with nothing listening must fail to
 # get a pixel format or context with virgo's message, and not crash.
 no_device() {

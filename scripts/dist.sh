@@ -5,11 +5,12 @@
 # Windows package build/dist/virgo-win64/ and build/dist/virgo-win64.zip:
 #
 #   - from the MinGW-w64 cross build (--build, default build/win64): the
-#     test-signed kernel driver package and virgo-info.exe;
+#     test-signed kernel driver package, virgo-info.exe and the installer
+#     virgo-install.exe;
 #   - from Mesa's Windows build (--mesa, default build/mesa-win64/install/bin,
 #     made by `umd/mesa/build.sh windows`): the ICD virgo_icd64.dll and
 #     Mesa's app-local opengl32.dll;
-#   - from the tree: install.ps1, install.cmd and README.txt.
+#   - from the tree: install.cmd and README.txt.
 #
 # A part that is not built is listed in MISSING.txt inside the package and
 # on stdout, so a partial package is never mistaken for a whole one; --strict
@@ -45,8 +46,8 @@ PARTS=(
 	"virgo.inf|$build/kmd/win/virgo.inf|driver install information"
 	"virgo.cat|$build/kmd/win/virgo.cat|driver catalog, test-signed"
 	"virgo-test.cer|$build/kmd/win/virgo-test.cer|the test certificate (public part)"
-	"install.ps1|kmd/win/install.ps1|installer: driver, certificate, ICD registration"
-	"install.cmd|kmd/win/install.cmd|runs install.ps1"
+	"virgo-install.exe|$build/tools/virgo-install/virgo-install.exe|installer: checks, certificate, driver, ICD registration"
+	"install.cmd|kmd/win/install.cmd|runs virgo-install.exe"
 	"virgo_icd64.dll|$mesa/virgo_icd64.dll|OpenGL ICD: Mesa 22.3.6 with the virgl driver and the virgo winsys"
 	"opengl32.dll|$mesa/opengl32.dll|Mesa's opengl32.dll, for app-local use beside a program"
 	"virgo-info.exe|$build/tools/virgo-info/virgo-info.exe|device features, capsets and GL strings through the real stack"
@@ -58,7 +59,7 @@ for entry in "${PARTS[@]}"; do
 	if [[ -f "$src" ]]; then
 		case "$name" in
 		# CR LF for Windows; not virgo.inf: the catalog covers its bytes
-		*.cmd | *.ps1 | *.txt) sed 's/\r*$/\r/' "$src" >"$pkg/$name" ;;
+		*.cmd | *.txt) sed 's/\r*$/\r/' "$src" >"$pkg/$name" ;;
 		*) cp "$src" "$pkg/$name" ;;
 		esac
 		printf '  %-16s %s\n' "$name" "$what"

@@ -414,8 +414,8 @@ static ULONG read_param(struct os_dev *os, PCWSTR name, ULONG fallback)
 }
 
 /* Half the machine's memory: what one process's resources may take unless
- * MaxProcessMiB says otherwise (any user may open the device, and backing
- * pages are guest memory that nothing else could use). */
+ * MaxProcessMiB says otherwise (every interactive user may open the device,
+ * and backing pages are guest memory that nothing else could use). */
 static ULONGLONG half_of_ram(void)
 {
 	PPHYSICAL_MEMORY_RANGE r = MmGetPhysicalMemoryRanges();

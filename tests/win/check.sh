@@ -11,7 +11,9 @@
 #     stack probes, checksum, signature present
 #   - the signature (osslsigncode verify, page hashes), the catalog
 #     (osslsigncode verify -catalog; the INF's hash in it)
-#   - virgo.inf, source and packaged (tests/win/infcheck.py)
+#   - virgo.inf, source and packaged (tests/win/infcheck.py): the match by
+#     class (CC_0380, nothing a VGA-class virtio-gpu reports), the SDDL,
+#     the DMA-remapping opt-outs
 #   - the request decoding and status mapping (uapi/ioctl_decode.c,
 #     tests/uapi), natively under ASan/UBSan (build/asan)
 #   - with Wine (wine64): the same test as a Windows program against ntdll's
@@ -20,15 +22,21 @@
 #   - the package (scripts/dist.sh into build/check-win/dist): every part,
 #     checksums, the zip, CR LF text, no key; complete (no MISSING.txt) when
 #     Mesa's Windows build is there (VIRGO_MESA_WIN_BIN, default
-#     build/mesa-win64/install/bin); the installer's ICD registration
-#   - the user-mode images (virgo_icd64.dll, opengl32.dll, virgo-info.exe):
+#     build/mesa-win64/install/bin)
+#   - the installer (virgo-install.exe) under Wine with a test double for
+#     pnputil, bcdedit and the device (tests/win/install-check.sh)
+#   - the user-mode images (virgo_icd64.dll, opengl32.dll, virgo-info.exe,
+#     virgo-install.exe):
 #     system DLL imports only, x86-64, DLL/console, ASLR+DEP; the ICD's Drv*
 #     exports; opengl32.dll's gl*/wgl* exports against Windows' list
 #   - virgo-info.exe under Wine: no device (exit 1, one line), and through a
 #     private virgo-host (VIRGO_HOST, default build/native/host/virgo-host) on
 #     a private Xvfb with the packaged DLLs: uAPI version, capsets,
-#     GL_RENDERER "virgo (" of a legacy and a core context; with Wine's own
-#     opengl32: exit 4. Needs the Mesa DLLs and virgo-host, else SKIP.
+#     GL_RENDERER "virgo (" of a legacy and a core context; --system
+#     (System32's opengl32, the MSOGL registration, GALLIUM_DRIVER); with
+#     Wine's own opengl32: exit 4. Needs the Mesa DLLs and virgo-host, else
+#     SKIP.
+#   - the ICD imports no WSACleanup (its transport closes inside DllMain)
 #   - no private key in the repository
 #
 # Prints PASS/FAIL lines (SKIP for what this machine cannot run) and ends
@@ -204,7 +212,9 @@ have_mesa=0
 [[ -f $MESA_BIN/virgo_icd64.dll && -f $MESA_BIN/opengl32.dll ]] && have_mesa=1
 INFO_EXE=$B/tools/virgo-info/virgo-info.exe
 P=$OUT/dist/virgo-win64
-DRIVER_PARTS=(virgo.sys virgo.inf virgo.cat virgo-test.cer install.ps1 install.cmd README.txt virgo-info.exe)
+INSTALL_EXE=$B/tools/virgo-install/virgo-install.exe
+INSTALL_FAKE=$B/tools/virgo-install/virgo-install-fake.exe
+DRIVER_PARTS=(virgo.sys virgo.inf virgo.cat virgo-test.cer virgo-install.exe install.cmd README.txt virgo-info.exe)
 UMD_PARTS=(virgo_icd64.dll opengl32.dll)
 if [[ -f "$W/virgo.sys" ]] && bash scripts/dist.sh --build "$B" --mesa "$MESA_BIN" --out "$OUT/dist" >"$OUT/dist.log" 2>&1; then
 	have=1
@@ -222,7 +232,7 @@ import sys
 for f in sys.argv[1:]:
     d = open(f, "rb").read()
     if d.count(b"\n") == 0 or d.count(b"\n") != d.count(b"\r\n"):
-        sys.exit(f + ": not CR LF throughout")' "$P/README.txt" "$P/install.ps1" "$P/install.cmd"
+        sys.exit(f + ": not CR LF throughout")' "$P/README.txt" "$P/install.cmd"
 	check "dist: the zip holds exactly the package's files, byte for byte" "$PY" -c '
 import os, sys, zipfile
 pkg, zpath = sys.argv[1], sys.argv[2]
@@ -263,80 +273,26 @@ else
 fi
 rm -rf "$OUT/dist-strict"
 
-# ---- the installer (never run here: no PowerShell on this machine) -------------------------------
-# What can be checked without running it: it parses as far as brackets go,
-# it registers the ICD the package ships in the format Mesa documents
-# (OpenGLDrivers\MSOGL: DLL as REG_SZ, DriverVersion 1, Flags 1, Version 2 as
-# REG_DWORD), its uninstall removes that key and the DLL, and install.cmd
-# runs it with the arguments it was given.
-check "install.ps1: brackets balance outside strings and comments" "$PY" -c '
-import sys
-src = open(sys.argv[1], encoding="utf-8").read()
-stack, i, line = [], 0, 1
-pairs = {")": "(", "]": "[", "}": "{"}
-while i < len(src):
-    c = src[i]
-    if c == "\n":
-        line += 1
-    elif c == "#":
-        while i < len(src) and src[i] != "\n":
-            i += 1
-        continue
-    elif c in "\x27\"":
-        q, i = c, i + 1
-        while i < len(src):
-            if src[i] == "`" and q == "\"":
-                i += 2
-                continue
-            if src[i] == q:
-                if src[i + 1:i + 2] == q:  # doubled quote: one quote
-                    i += 2
-                    continue
-                break
-            line += src[i] == "\n"
-            i += 1
-        else:
-            sys.exit("unterminated string")
-    elif c in "([{":
-        stack.append((c, line))
-    elif c in ")]}":
-        if not stack or stack[-1][0] != pairs[c]:
-            sys.exit("unbalanced %s on line %d" % (c, line))
-        stack.pop()
-    i += 1
-if stack:
-    sys.exit("unclosed %s from line %d" % stack[-1])' kmd/win/install.ps1
-check "install.ps1 registers virgo_icd64.dll under OpenGLDrivers\\MSOGL (DLL REG_SZ; DriverVersion 1, Flags 1, Version 2 REG_DWORD) and removes it on -Uninstall" "$PY" -c '
-import re, sys
-s = open(sys.argv[1], encoding="utf-8").read()
-need = [
-    r"\$icdName = .virgo_icd64\.dll.",
-    r"\$msogl = .HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\OpenGLDrivers\\MSOGL.",
-    r"System32\\\$icdName",
-    r"Copy-Item -LiteralPath \$icdSrc -Destination \$icdDst",
-    r"-Name .DLL. -PropertyType String -Value \$icdName",
-    r"-Name .DriverVersion. -PropertyType DWord -Value 1\b",
-    r"-Name .Flags. -PropertyType DWord -Value 1\b",
-    r"-Name .Version. -PropertyType DWord -Value 2\b",
-    r"Remove-Item -LiteralPath \$msogl",
-    r"Remove-Item -LiteralPath \$icdDst",
-    r"pnputil /add-driver \$inf /install",
-    r"pnputil /delete-driver",
-    r"Is64BitProcess",
-    r"WindowsBuiltInRole\]::Administrator",
-    r"\$ErrorActionPreference = .Stop.",
-]
-miss = [n for n in need if not re.search(n, s)]
-sys.exit("not found: %s" % miss if miss else 0)' kmd/win/install.ps1
-check "install.cmd runs install.ps1 in 64-bit PowerShell with its arguments, as Administrator" sh -c \
-	"grep -q 'Sysnative' kmd/win/install.cmd && grep -q 'install.ps1\" %\*' kmd/win/install.cmd && grep -q 'net session' kmd/win/install.cmd"
+# ---- the installer --------------------------------------------------------------------------
+# virgo-install.exe (tools/virgo-install), run by install.cmd. Its decisions
+# run under Wine in tests/win/install-check.sh, with a test double for what
+# only Windows answers (pnputil, bcdedit, the device and its driver); see
+# there for what ran and what did not.
+check "install.cmd runs virgo-install.exe from its folder with its arguments, as Administrator" sh -c \
+	"grep -q '\"%~dp0virgo-install.exe\" %\*' kmd/win/install.cmd && grep -q 'net session' kmd/win/install.cmd"
+check "dist: the packaged virgo-install.exe is the one the cross build made" cmp "$INSTALL_EXE" "$P/virgo-install.exe"
+if [[ -f $INSTALL_FAKE && -f $P/virgo_icd64.dll ]]; then
+	sub bash tests/win/install-check.sh "$P" "$INSTALL_FAKE" "$INSTALL_EXE"
+else
+	bad "the installer under Wine: needs $INSTALL_FAKE and the packaged virgo_icd64.dll (make win64 mesa-win64)"
+fi
 
 # ---- the user-mode PE images -------------------------------------------------------------------
 # What a plain Windows 10 x64 has: the DLLs the ICD, opengl32.dll and
 # virgo-info.exe may import. Anything else (libgcc_s*, libstdc++*,
 # libwinpthread*, zlib1.dll: MinGW's runtime as DLLs) would be missing on
 # the VM. api-ms-win-* are Windows' API sets (Windows 8 and later).
-SYSTEM_DLLS='kernel32.dll|user32.dll|gdi32.dll|advapi32.dll|msvcrt.dll|ws2_32.dll|setupapi.dll|opengl32.dll|shell32.dll|ole32.dll|version.dll|ntdll.dll|dbghelp.dll|api-ms-win-[a-z0-9-]+\.dll'
+SYSTEM_DLLS='kernel32.dll|user32.dll|gdi32.dll|advapi32.dll|msvcrt.dll|ws2_32.dll|setupapi.dll|cfgmgr32.dll|crypt32.dll|opengl32.dll|shell32.dll|ole32.dll|version.dll|ntdll.dll|dbghelp.dll|api-ms-win-[a-z0-9-]+\.dll'
 # pe_imports FILE: imported DLLs, lower case, one per line.
 pe_imports() { $OBJDUMP -p "$1" | sed -n 's/^[[:space:]]*DLL Name: //p' | tr 'A-Z' 'a-z' | sort -u; }
 # pe_exports FILE: exported names, one per line.
@@ -390,6 +346,11 @@ if [[ -f $INFO_EXE ]]; then
 else
 	bad "$INFO_EXE exists (tools/virgo-info in the cross build: make win64)"
 fi
+if [[ -f $INSTALL_EXE ]]; then
+	check_pe virgo-install.exe "$INSTALL_EXE" console
+else
+	bad "$INSTALL_EXE exists (tools/virgo-install in the cross build: make win64)"
+fi
 if ((have_mesa)); then
 	ICD=$MESA_BIN/virgo_icd64.dll GL32=$MESA_BIN/opengl32.dll
 	check_pe virgo_icd64.dll "$ICD" dll
@@ -410,6 +371,15 @@ if ((have_mesa)); then
 		ok "virgo_icd64.dll exports the 19 Drv* functions of the ICD interface"
 	else
 		bad "virgo_icd64.dll exports the ICD interface (missing: ${miss[*]})"
+	fi
+
+	# The transport's vtp_close runs in DllMain when the ICD unloads, where
+	# WSACleanup must not be called (Microsoft's WSACleanup page: it can
+	# deadlock there): the ICD must not import it at all.
+	if $OBJDUMP -p "$ICD" | grep -q -w WSACleanup; then
+		bad "virgo_icd64.dll does not import WSACleanup (it would run under the loader lock)"
+	else
+		ok "virgo_icd64.dll does not import WSACleanup (Winsock is started once and left to process exit)"
 	fi
 
 	# opengl32.dll stands in for Windows' own: it must export every GL 1.1
@@ -603,6 +573,27 @@ for ctx in ("legacy", "core"):
     assert gl[ctx]["renderer"].startswith("virgo ("), gl[ctx]
     assert gl[ctx]["extensions"] > 0, gl[ctx]
 assert "Core Profile" in gl["core"]["version"], gl["core"]' "$RUN/json.out" "$uapi"
+
+			# --system from the package folder: Windows' opengl32 from System32
+			# (under Wine: Wine's own, which loads no ICD), past the copy
+			# beside the .exe, with the registration and GALLIUM_DRIVER that
+			# decide the system-wide path.
+			timeout 60 "$WINE" reg add 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\OpenGLDrivers\MSOGL' \
+				/v DLL /t REG_SZ /d virgo_icd64.dll /f >/dev/null 2>&1
+			timeout 60 "$WINE" reg add 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\OpenGLDrivers\MSOGL' \
+				/v Flags /t REG_DWORD /d 3 /f >/dev/null 2>&1
+			run_info system "$P" "${GLENV[@]}" GALLIUM_DRIVER=llvmpipe -- --system
+			o=$RUN/system.out
+			if ((RC == 4)) && no_crash system &&
+				grep -q -i -E '^  opengl32.dll +c:.windows.system32.opengl32\.dll$' "$o" &&
+				grep -q -E '^  OpenGLDrivers.MSOGL +DLL=virgo_icd64\.dll \(NOT in System32\)$' "$o" &&
+				grep -q -E '^    Flags +3$' "$o" && grep -q -E '^  GALLIUM_DRIVER here +llvmpipe$' "$o" &&
+				grep -q "Windows' opengl32.dll did not load virgo_icd64.dll" "$RUN/system.err"; then
+				ok "virgo-info --system from the package folder: System32's opengl32.dll (Wine's: exit 4), the MSOGL registration, GALLIUM_DRIVER"
+			else
+				bad "virgo-info --system: exit status $RC (want 4), stdout: $(paste -sd '|' "$o" | cut -c1-600), stderr: $(paste -sd '|' "$RUN/system.err")"
+			fi
+			timeout 60 "$WINE" reg delete 'HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\OpenGLDrivers\MSOGL' /f >/dev/null 2>&1
 
 			# Wine's own opengl32 (GLX on Xvfb): a context, but not virgo's.
 			run_info other "$RUN/alone" DISPLAY="$D" VIRGO_TRANSPORT="tcp:127.0.0.1:$port" \

@@ -11,8 +11,22 @@ import argparse
 import re
 import sys
 
-HWID_QEMU = r"PCI\VEN_1AF4&DEV_1050&SUBSYS_11001AF4&REV_01"
-HWID_ANY = r"PCI\VEN_1AF4&DEV_1050"
+# The render-only virtio-gpu function by its class (03/80): QEMU's
+# virtio-gpu-gl-pci. A VGA-class function (03/00: virtio-vga-gl, often the
+# VM's only display) must match no model line, and every form without a
+# class (the bare VEN&DEV, SUBSYS, REV) matches both.
+HWID_RENDER = r"PCI\VEN_1AF4&DEV_1050&CC_0380"
+# The IDs Windows' PCI bus driver reports for each QEMU function
+# ("Identifiers for PCI Devices": hardware IDs, then compatible IDs).
+def pci_ids(cc):
+    v = r"PCI\VEN_1AF4&DEV_1050"
+    return [v + "&SUBSYS_11001AF4&REV_01", v + "&SUBSYS_11001AF4", v + "&REV_01", v,
+            v + "&CC_" + cc + "00", v + "&CC_" + cc,
+            r"PCI\VEN_1AF4&CC_" + cc + "00", r"PCI\VEN_1AF4&CC_" + cc, r"PCI\VEN_1AF4",
+            r"PCI\CC_" + cc + "00", r"PCI\CC_" + cc]
+# Who may open the device: SYSTEM and Administrators all access, the
+# interactive user read/write; nobody else (no Everyone, no network logons).
+SDDL_WANT = {("A", "SY"): {"GA"}, ("A", "BA"): {"GA"}, ("A", "IU"): {"GR", "GW"}}
 CLASS_SYSTEM = "{4d36e97d-e325-11ce-bfc1-08002be10318}"
 
 
@@ -93,9 +107,12 @@ def main():
             check(name in s, "models section [%s] exists" % name)
             models += s.get(name, [])
     ids = [v[1].upper() for _, v in models if len(v) > 1]
-    check(HWID_QEMU in ids, "models match QEMU's hardware ID %s" % HWID_QEMU)
-    check(HWID_ANY in ids, "models match %s (any VMM's virtio-gpu)" % HWID_ANY)
+    check(HWID_RENDER in ids, "models match %s (virtio-gpu-gl-pci, class 0380)" % HWID_RENDER)
     check(all(i.startswith(r"PCI\VEN_1AF4&DEV_1050") for i in ids), "models match nothing but virtio-gpu 1AF4:1050")
+    vga = sorted(set(ids) & set(pci_ids("0300")))
+    check(ids and not vga, "no model matches a VGA-class virtio-gpu (virtio-vga-gl, class 0300: the VM's "
+          "desktop adapter)%s" % (": " + ", ".join(vga) if vga else ""))
+    check(set(ids) & set(pci_ids("0380")), "a model matches an ID that virtio-gpu-gl-pci (class 0380) reports")
     installs = sorted(set(v[0].lower() for _, v in models))
     for inst in installs:
         nt = inst + ".nt"
@@ -132,6 +149,17 @@ def main():
         check(m and int(m[3], 0) == 0x00010001 and int(m[4], 0) == 3, "MessageNumberLimit = 3 (REG_DWORD)")
         m = reg("", "Security")
         check(m and m[4].startswith("D:P(") and "SY)" in m[4], "device security descriptor (SDDL, protected DACL)")
+        aces = re.findall(r"\(([^)]*)\)", m[4]) if m else []
+        got = {}
+        for ace in aces:
+            f = ace.split(";")
+            if len(f) == 6:
+                got[(f[0], f[5])] = set(re.findall("..", f[2]))
+        check(m and re.fullmatch(r"D:P(\([^)]*\))+", m[4]) and got == SDDL_WANT,
+              "SDDL: SYSTEM and Administrators GA, interactive users GRGW, nobody else (%s)" % (m[4] if m else "none"))
+        m = reg("dma management", "RemappingSupported")
+        check(m and int(m[3], 0) == 0x00010001 and int(m[4], 0) == 0,
+              "DMA Management\\RemappingSupported = 0 (REG_DWORD): not DMA-remapping compatible, per device")
         m = reg("", "DeviceCharacteristics")
         check(m and int(m[4], 0) & 0x100, "DeviceCharacteristics has FILE_DEVICE_SECURE_OPEN")
 
@@ -149,6 +177,14 @@ def main():
             check(values(ss, "ErrorControl") == [["1"]], "ErrorControl = 1 (SERVICE_ERROR_NORMAL)")
             sb = values(ss, "ServiceBinary")
             check(sb and sb[0][0].lower().endswith(r"\virgo.sys"), "ServiceBinary is virgo.sys")
+            sregs = []
+            for r in [x for v in values(ss, "AddReg") for x in v]:
+                check(r.lower() in s, "AddReg section [%s] exists" % r)
+                sregs += [v for k, v in s.get(r.lower(), []) if k is None]
+            dm = [v for v in sregs if len(v) >= 5 and v[0] == "HKR" and v[1].lower() == "parameters"
+                  and v[2].lower() == "dmaremappingcompatible"]
+            check(len(dm) == 1 and int(dm[0][3], 0) == 0x00010001 and int(dm[0][4], 0) == 0,
+                  "service key Parameters\\DmaRemappingCompatible = 0 (REG_DWORD): not DMA-remapping compatible")
 
     strings = {k.lower() for k, _ in s.get("strings", []) if k}
     used = set(m.lower() for m in re.findall(r"%([A-Za-z_][A-Za-z0-9_.]*)%", "\n".join(

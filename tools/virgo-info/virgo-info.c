@@ -8,11 +8,19 @@
  *            kernel driver found with SetupAPI): the uAPI version, every
  *            GET_PARAM of include/virgo/uapi.h, and each capset's id,
  *            highest version and size (GET_CAPS);
- *   OpenGL   opengl32.dll as the loader finds it (app-local Mesa beside the
- *            .exe, or Windows' own with the registered ICD): a hidden
- *            window, a legacy context, then a core context through
- *            wglCreateContextAttribsARB when the ICD offers it; the four GL
- *            strings and the extension count of each.
+ *   OpenGL   opengl32.dll as a program finds it (the app-local Mesa
+ *            beside the .exe, else Windows' own with the registered ICD),
+ *            or with --system Windows' own from System32 whatever lies
+ *            beside the .exe: a hidden window, a legacy context, then a
+ *            core context through wglCreateContextAttribsARB when the ICD
+ *            offers it; the four GL strings and the extension count of each.
+ *   system   with --system, also what decides whether Windows' opengl32
+ *            loads virgo: the OpenGLDrivers\MSOGL registration (and whether
+ *            its DLL is in System32) and GALLIUM_DRIVER in this process and
+ *            in the machine's and the user's environment.
+ *
+ * opengl32.dll is loaded at run time, not imported: an import would always
+ * bind the copy beside the .exe, and --system could not look past it.
  *
  * The device is asked first and directly: if it cannot be reached, the GL
  * part would only fail later inside the ICD with a vaguer message.
@@ -49,6 +57,18 @@
 #define VI_WGL_CONTEXT_CORE_PROFILE_BIT_ARB 0x0001
 
 typedef HGLRC(WINAPI *create_attribs_fn)(HDC, HGLRC, const int *);
+
+/* The opengl32.dll functions virgo-info calls, from the module it chose. */
+static struct {
+	HMODULE module;
+	HGLRC(WINAPI *CreateContext)(HDC);
+	BOOL(WINAPI *MakeCurrent)(HDC, HGLRC);
+	BOOL(WINAPI *DeleteContext)(HGLRC);
+	PROC(WINAPI *GetProcAddress)(LPCSTR);
+	const GLubyte *(WINAPI *GetString)(GLenum);
+	void(WINAPI *GetIntegerv)(GLenum, GLint *);
+	GLenum(WINAPI *GetError)(void);
+} gl;
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -113,7 +133,21 @@ struct gl_info {
 	long extensions;   /* -1: unknown */
 };
 
+#define MSOGL_KEY "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\OpenGLDrivers\\MSOGL"
+
+struct system_info {
+	bool asked;
+	bool msogl;                 /* the key exists */
+	char dll[MAX_PATH];         /* its DLL value */
+	bool dll_in_system32;
+	long driver_version, flags, version; /* -1: absent */
+	char others[512];           /* the other OpenGLDrivers entries */
+	char gd_process[128], gd_machine[128], gd_user[128]; /* GALLIUM_DRIVER */
+};
+
 struct info {
+	bool system;                /* --system */
+	struct system_info sys;
 	bool have_device;
 	struct device_info dev;
 	bool gl_asked;
@@ -235,7 +269,7 @@ static LRESULT CALLBACK wndproc(HWND w, UINT msg, WPARAM wp, LPARAM lp)
 
 static void copy_gl_string(char *dst, GLenum name)
 {
-	const GLubyte *s = glGetString(name);
+	const GLubyte *s = gl.GetString(name);
 
 	snprintf(dst, GL_STR_MAX, "%s", s ? (const char *)s : "");
 }
@@ -265,10 +299,10 @@ static void read_gl(struct gl_info *g, bool core)
 	copy_gl_string(g->version, GL_VERSION);
 	copy_gl_string(g->glsl, VI_GL_SHADING_LANGUAGE_VERSION);
 	if (core) {
-		glGetIntegerv(VI_GL_NUM_EXTENSIONS, &n);
-		g->extensions = glGetError() == GL_NO_ERROR ? n : -1;
+		gl.GetIntegerv(VI_GL_NUM_EXTENSIONS, &n);
+		g->extensions = gl.GetError() == GL_NO_ERROR ? n : -1;
 	} else {
-		const GLubyte *e = glGetString(GL_EXTENSIONS);
+		const GLubyte *e = gl.GetString(GL_EXTENSIONS);
 
 		g->extensions = e ? count_words((const char *)e) : -1;
 	}
@@ -311,6 +345,101 @@ static HGLRC create_core(HDC dc, create_attribs_fn create, char *how, size_t n)
 	return NULL;
 }
 
+/* opengl32.dll: as a program would find it (the .exe's folder first), or
+ * with --system the one in System32 by its full path. */
+static bool load_gl(struct info *in)
+{
+	char path[MAX_PATH];
+
+	if (in->system) {
+		UINT n = GetSystemDirectoryA(path, MAX_PATH);
+
+		if (!n || n + 14 > MAX_PATH)
+			strcpy(path, "C:\\Windows\\System32");
+		strcat(path, "\\opengl32.dll");
+	} else {
+		strcpy(path, "opengl32.dll");
+	}
+	gl.module = LoadLibraryA(path);
+	if (!gl.module) {
+		snprintf(in->error, sizeof(in->error), "no OpenGL: cannot load %s (Win32 error %lu)", path,
+			 GetLastError());
+		return false;
+	}
+#define GL_FN(field, name) (gl.field = (void *)GetProcAddress(gl.module, name)) != NULL
+	if (GL_FN(CreateContext, "wglCreateContext") && GL_FN(MakeCurrent, "wglMakeCurrent") &&
+	    GL_FN(DeleteContext, "wglDeleteContext") && GL_FN(GetProcAddress, "wglGetProcAddress") &&
+	    GL_FN(GetString, "glGetString") && GL_FN(GetIntegerv, "glGetIntegerv") && GL_FN(GetError, "glGetError"))
+		return true;
+#undef GL_FN
+	snprintf(in->error, sizeof(in->error), "no OpenGL: %s lacks the wgl/gl 1.1 functions", path);
+	return false;
+}
+
+/* ---- the system-wide path --------------------------------------------------------- */
+
+static long reg_dword(HKEY k, const char *name)
+{
+	DWORD v = 0, size = sizeof(v);
+
+	return RegGetValueA(k, NULL, name, RRF_RT_REG_DWORD, NULL, &v, &size) == ERROR_SUCCESS ? (long)v : -1;
+}
+
+static void reg_string(HKEY root, const char *key, const char *name, char *out, DWORD size)
+{
+	out[0] = 0;
+	if (RegGetValueA(root, key, name, RRF_RT_REG_SZ | RRF_RT_REG_EXPAND_SZ | RRF_NOEXPAND, NULL, out, &size) !=
+	    ERROR_SUCCESS)
+		out[0] = 0;
+}
+
+static void query_system(struct info *in)
+{
+	struct system_info *s = &in->sys;
+	char path[MAX_PATH], name[256];
+	HKEY k;
+	UINT n;
+
+	s->asked = true;
+	s->driver_version = s->flags = s->version = -1;
+	if (RegOpenKeyExA(HKEY_LOCAL_MACHINE, MSOGL_KEY, 0, KEY_READ | KEY_WOW64_64KEY, &k) == ERROR_SUCCESS) {
+		s->msogl = true;
+		reg_string(k, NULL, "DLL", s->dll, sizeof(s->dll));
+		s->driver_version = reg_dword(k, "DriverVersion");
+		s->flags = reg_dword(k, "Flags");
+		s->version = reg_dword(k, "Version");
+		RegCloseKey(k);
+	}
+	n = GetSystemDirectoryA(path, MAX_PATH);
+	if (s->dll[0] && !strchr(s->dll, '\\') && n && n + strlen(s->dll) + 2 < MAX_PATH) {
+		strcat(path, "\\");
+		strcat(path, s->dll);
+		s->dll_in_system32 = GetFileAttributesA(path) != INVALID_FILE_ATTRIBUTES;
+	} else if (s->dll[0]) {
+		s->dll_in_system32 = GetFileAttributesA(s->dll) != INVALID_FILE_ATTRIBUTES;
+	}
+	if (RegOpenKeyExA(HKEY_LOCAL_MACHINE, "SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\OpenGLDrivers", 0,
+			  KEY_READ | KEY_WOW64_64KEY, &k) == ERROR_SUCCESS) {
+		for (DWORD i = 0;; i++) {
+			DWORD len = sizeof(name);
+
+			if (RegEnumKeyExA(k, i, name, &len, NULL, NULL, NULL, NULL) != ERROR_SUCCESS)
+				break;
+			if (!_stricmp(name, "MSOGL") || strlen(s->others) + len + 3 >= sizeof(s->others))
+				continue;
+			if (s->others[0])
+				strcat(s->others, ", ");
+			strcat(s->others, name);
+		}
+		RegCloseKey(k);
+	}
+	if (!GetEnvironmentVariableA("GALLIUM_DRIVER", s->gd_process, sizeof(s->gd_process)))
+		s->gd_process[0] = 0;
+	reg_string(HKEY_LOCAL_MACHINE, "SYSTEM\\CurrentControlSet\\Control\\Session Manager\\Environment",
+		   "GALLIUM_DRIVER", s->gd_machine, sizeof(s->gd_machine));
+	reg_string(HKEY_CURRENT_USER, "Environment", "GALLIUM_DRIVER", s->gd_user, sizeof(s->gd_user));
+}
+
 static int query_gl(struct info *in)
 {
 	static const char cls_name[] = "virgo-info";
@@ -338,6 +467,8 @@ static int query_gl(struct info *in)
 	int ret = EXIT_NO_CONTEXT;
 
 	in->gl_asked = true;
+	if (!load_gl(in))
+		return EXIT_NO_CONTEXT;
 	if (!RegisterClassExA(&wc)) {
 		snprintf(in->error, sizeof(in->error), "no OpenGL context: RegisterClassEx failed (Win32 error %lu)",
 			 GetLastError());
@@ -366,24 +497,25 @@ static int query_gl(struct info *in)
 			 in->pixel_format, GetLastError());
 		goto out;
 	}
-	legacy = wglCreateContext(dc);
-	if (!legacy || !wglMakeCurrent(dc, legacy)) {
+	legacy = gl.CreateContext(dc);
+	if (!legacy || !gl.MakeCurrent(dc, legacy)) {
 		snprintf(in->error, sizeof(in->error), "no OpenGL context: %s failed (Win32 error %lu)",
 			 legacy ? "wglMakeCurrent" : "wglCreateContext", GetLastError());
 		goto out;
 	}
 	/* Both are loaded now: the loader has resolved the ICD. */
-	module_path("opengl32.dll", in->opengl32);
+	if (!GetModuleFileNameA(gl.module, in->opengl32, MAX_PATH))
+		in->opengl32[0] = 0;
 	module_path("virgo_icd64.dll", in->icd);
 	snprintf(in->legacy.how, sizeof(in->legacy.how), "wglCreateContext");
 	read_gl(&in->legacy, false);
 
-	create = (create_attribs_fn)(void (*)(void))wglGetProcAddress("wglCreateContextAttribsARB");
+	create = (create_attribs_fn)(void (*)(void))gl.GetProcAddress("wglCreateContextAttribsARB");
 	if (create) {
 		core = create_core(dc, create, in->core.how, sizeof(in->core.how));
 		if (!core)
 			snprintf(in->core.how, sizeof(in->core.how), "wglCreateContextAttribsARB made no 3.2+ core context");
-		else if (!wglMakeCurrent(dc, core))
+		else if (!gl.MakeCurrent(dc, core))
 			snprintf(in->core.how, sizeof(in->core.how), "wglMakeCurrent failed on the core context (Win32 error %lu)",
 				 GetLastError());
 		else
@@ -391,9 +523,20 @@ static int query_gl(struct info *in)
 	} else {
 		snprintf(in->core.how, sizeof(in->core.how), "no wglCreateContextAttribsARB");
 	}
-	wglMakeCurrent(NULL, NULL);
+	gl.MakeCurrent(NULL, NULL);
 
-	if (strncmp(in->legacy.renderer, "virgo", 5) != 0) {
+	if (strncmp(in->legacy.renderer, "virgo", 5) != 0 && in->system) {
+		snprintf(in->error, sizeof(in->error),
+			 "the OpenGL context is not virgo's (GL_RENDERER \"%s\"): Windows' opengl32.dll did not load "
+			 "virgo_icd64.dll. %s",
+			 in->legacy.renderer,
+			 !in->sys.msogl ? "OpenGLDrivers\\MSOGL is missing: run install.cmd"
+			 : strcmp(in->sys.dll, "virgo_icd64.dll") ? "OpenGLDrivers\\MSOGL names another DLL: install.cmd -Force"
+			 : !in->sys.dll_in_system32 ? "virgo_icd64.dll is not in System32: run install.cmd again"
+			 : "The registration is in place: the display adapter's own driver may name another ICD, "
+			   "which Windows asks first; the app-local way works regardless");
+		ret = EXIT_NOT_VIRGO;
+	} else if (strncmp(in->legacy.renderer, "virgo", 5) != 0) {
 		snprintf(in->error, sizeof(in->error),
 			 "the OpenGL context is not virgo's (GL_RENDERER \"%s\"): copy opengl32.dll and "
 			 "virgo_icd64.dll beside the program, or register the ICD (install.cmd)",
@@ -404,9 +547,9 @@ static int query_gl(struct info *in)
 	}
 out:
 	if (core)
-		wglDeleteContext(core);
+		gl.DeleteContext(core);
 	if (legacy)
-		wglDeleteContext(legacy);
+		gl.DeleteContext(legacy);
 	if (dc)
 		ReleaseDC(wnd, dc);
 	if (wnd)
@@ -432,11 +575,47 @@ static void print_capset_mask(uint64_t mask)
 		printf(")");
 }
 
+static void print_dword(const char *name, long v)
+{
+	if (v < 0)
+		printf("  %-22s (absent)\n", name);
+	else
+		printf("  %-22s %ld\n", name, v);
+}
+
+static void print_gd(const char *where, const char *v)
+{
+	printf("  GALLIUM_DRIVER %-7s %s\n", where, v[0] ? v : "(not set)");
+}
+
+static void print_system(const struct system_info *s)
+{
+	printf("system-wide OpenGL (Windows' opengl32.dll and the registered ICD)\n");
+	if (!s->msogl) {
+		printf("  OpenGLDrivers\\MSOGL   (missing: install.cmd registers virgo there)\n");
+	} else {
+		printf("  OpenGLDrivers\\MSOGL   DLL=%s%s\n", s->dll[0] ? s->dll : "(absent)",
+		       !s->dll[0] ? "" : s->dll_in_system32 ? " (in System32)" : " (NOT in System32)");
+		print_dword("  DriverVersion", s->driver_version);
+		print_dword("  Flags", s->flags);
+		print_dword("  Version", s->version);
+	}
+	printf("  other OpenGLDrivers    %s\n", s->others[0] ? s->others : "(none)");
+	print_gd("here", s->gd_process);
+	print_gd("machine", s->gd_machine);
+	print_gd("user", s->gd_user);
+	if ((s->gd_process[0] && strcmp(s->gd_process, "virgo")) || (s->gd_machine[0] && strcmp(s->gd_machine, "virgo")) ||
+	    (s->gd_user[0] && strcmp(s->gd_user, "virgo")))
+		printf("  (virgo's ICD ignores a GALLIUM_DRIVER it does not have; another Mesa would take it)\n");
+}
+
 static void print_text(const struct info *in)
 {
 	const struct device_info *d = &in->dev;
 
 	printf("virgo-info %s\n", VIRGO_INFO_VERSION);
+	if (in->sys.asked)
+		print_system(&in->sys);
 	if (in->have_device) {
 		printf("device (through %s)\n", d->transport);
 		for (size_t i = 0; i < NPARAMS; i++) {
@@ -565,6 +744,31 @@ static void print_json(const struct info *in)
 		}
 		printf("%s]\n  }", d->ncapsets ? "\n    " : "");
 	}
+	printf(",\n  \"system\": ");
+	if (!in->sys.asked) {
+		printf("null");
+	} else {
+		const struct system_info *sy = &in->sys;
+
+		printf("{\n    \"msogl\": ");
+		if (!sy->msogl) {
+			printf("null");
+		} else {
+			printf("{\"dll\": ");
+			json_string(sy->dll);
+			printf(", \"dll_in_system32\": %s, \"driver_version\": %ld, \"flags\": %ld, \"version\": %ld}",
+			       sy->dll_in_system32 ? "true" : "false", sy->driver_version, sy->flags, sy->version);
+		}
+		printf(",\n    \"other_opengl_drivers\": ");
+		json_string(sy->others);
+		printf(",\n    \"gallium_driver\": {\"process\": ");
+		json_string(sy->gd_process);
+		printf(", \"machine\": ");
+		json_string(sy->gd_machine);
+		printf(", \"user\": ");
+		json_string(sy->gd_user);
+		printf("}\n  }");
+	}
 	printf(",\n  \"opengl\": ");
 	if (!in->gl_asked) {
 		printf("null");
@@ -590,11 +794,14 @@ static void print_json(const struct info *in)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: virgo-info [--json] [--no-gl]\n"
+		"usage: virgo-info [--system] [--json] [--no-gl]\n"
 		"\n"
 		"Prints what virgo offers this machine: the device (uAPI version, features,\n"
 		"capsets), then the OpenGL strings of a legacy and a core context.\n"
 		"\n"
+		"  --system  Windows' own opengl32.dll from System32 (the way every program\n"
+		"            without a copy beside it goes), and the MSOGL registration and\n"
+		"            GALLIUM_DRIVER that decide whether it loads virgo\n"
 		"  --json    one JSON object on stdout instead of text\n"
 		"  --no-gl   the device only; no window, no OpenGL context\n"
 		"  --help    this text\n"
@@ -611,14 +818,16 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	static struct info in;  /* large: not on the stack */
-	bool json = false, gl = true;
+	bool json = false, want_gl = true;
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--json")) {
 			json = true;
 		} else if (!strcmp(argv[i], "--no-gl")) {
-			gl = false;
+			want_gl = false;
+		} else if (!strcmp(argv[i], "--system")) {
+			in.system = true;
 		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h") || !strcmp(argv[i], "/?")) {
 			usage(stdout);
 			return EXIT_OK;
@@ -628,8 +837,10 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (in.system)
+		query_system(&in);
 	ret = query_device(&in) ? EXIT_NO_DEVICE : EXIT_OK;
-	if (ret == EXIT_OK && gl)
+	if (ret == EXIT_OK && want_gl)
 		ret = query_gl(&in);
 
 	if (json)

@@ -227,8 +227,8 @@ overlay() {
 	for f in "$ROOT"/umd/winsys/*.[ch]; do
 		if [[ -f "$f" ]]; then put "$f" "$ws/$(basename "$f")"; fi
 	done
-	for f in vtp.h vtp_posix.c vtp_win.c; do
-		if [[ -f "$ROOT/umd/transport/$f" ]]; then put "$ROOT/umd/transport/$f" "$ws/transport/$f"; fi
+	for f in "$ROOT"/umd/transport/vtp*.[ch]; do
+		if [[ -f "$f" ]]; then put "$f" "$ws/transport/$(basename "$f")"; fi
 	done
 	# the uAPI's encodings (socket wire, IOCTL codes, status names)
 	for f in "$ROOT"/uapi/*.[ch]; do

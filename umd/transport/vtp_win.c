@@ -64,6 +64,8 @@
 #include "ioctl_decode.h"
 #include "client.h"
 #include "vtp.h"
+#include "vtp_devnode.h"
+#include "vtp_log.h"
 
 /* Newer than some SDKs' winerror.h (MinGW-w64's among them). */
 #ifndef ERROR_NO_SUCH_DEVICE
@@ -96,7 +98,6 @@ struct vtp {
 
 	/* socket */
 	SOCKET sock;
-	bool wsa;
 	char peer[160];
 	uint32_t granularity;
 	HANDLE section;
@@ -227,25 +228,30 @@ static int open_device(struct vtp *t, const char *path)
 
 		if (!w || !MultiByteToWideChar(CP_UTF8, 0, path, -1, w, n)) {
 			free(w);
-			fprintf(stderr, "virgo: device path '%s' is not valid UTF-8\n", path);
+			vtp_log(VTP_LOG_ERROR, "virgo: device path '%s' is not valid UTF-8", path);
 			return -VIRGO_EINVAL;
 		}
 		ret = open_device_path(w, &t->dev, &err);
 		free(w);
 		if (ret)
-			fprintf(stderr, "virgo: cannot open the virgo device %s: %s (Win32 error %lu)\n", path,
+			vtp_log(VTP_LOG_ERROR, "virgo: cannot open the virgo device %s: %s (Win32 error %lu)", path,
 				virgo_strerror(ret), (unsigned long)err);
 		return ret;
 	}
 	ret = find_device(&t->dev, &found, &err);
-	if (ret && !found)
-		fprintf(stderr,
-			"virgo: no virgo device: SetupAPI lists no present interface "
-			"{6b1f4c0e-93a2-4d57-8e0b-7a4c2d9e51f3} (is the driver installed? for virgo-host set "
-			"VIRGO_TRANSPORT=tcp:HOST:PORT)\n");
-	else if (ret)
-		fprintf(stderr, "virgo: found %u virgo device interface(s) but opened none: %s (Win32 error %lu)\n",
-			found, virgo_strerror(ret), (unsigned long)err);
+	if (ret && !found) {
+		/* No interface: say which of the usual reasons it is, from
+		 * what Windows knows about the device. */
+		struct vtp_devnode nodes[VTP_DEVNODES_MAX];
+		char why[512];
+
+		vtp_explain_devnodes(nodes, vtp_list_devnodes(nodes, VTP_DEVNODES_MAX), why, sizeof(why));
+		vtp_log(VTP_LOG_ERROR, "virgo: no virgo device: %s", why);
+	} else if (ret) {
+		vtp_log(VTP_LOG_ERROR, "virgo: found %u virgo device interface(s) but opened none: %s (Win32 error %lu)%s",
+			found, virgo_strerror(ret), (unsigned long)err,
+			ret == -VIRGO_EPERM ? "; the device admits SYSTEM, Administrators and interactive users" : "");
+	}
 	return ret;
 }
 
@@ -392,6 +398,28 @@ static int recv_full(void *ctx, void *buf, size_t len, uint64_t deadline)
 	return 0;
 }
 
+/* Winsock once per process, and never WSACleanup: vtp_close runs when the
+ * ICD unloads, inside DllMain, and WSACleanup unloads Winsock's helper DLLs,
+ * which under the loader lock can deadlock (Microsoft's WSACleanup page:
+ * not to be called from DllMain). Windows undoes the process's Winsock
+ * state when it exits. */
+static INIT_ONCE winsock_once = INIT_ONCE_STATIC_INIT;
+
+static BOOL CALLBACK winsock_start(INIT_ONCE *once, void *param, void **ctx)
+{
+	WSADATA wsa;
+
+	(void)once;
+	(void)param;
+	(void)ctx;
+	return WSAStartup(MAKEWORD(2, 2), &wsa) == 0;
+}
+
+static bool winsock_up(void)
+{
+	return InitOnceExecuteOnce(&winsock_once, winsock_start, NULL, NULL) != 0;
+}
+
 static int connect_tcp(struct vtp *t, const char *hostport)
 {
 	char host[128];
@@ -405,21 +433,21 @@ static int connect_tcp(struct vtp *t, const char *hostport)
 	int ret, e;
 
 	if (!colon || colon == hostport || !colon[1] || (size_t)(colon - hostport) >= sizeof(host)) {
-		fprintf(stderr, "virgo: transport 'tcp:%s' is not tcp:HOST:PORT\n", hostport);
+		vtp_log(VTP_LOG_ERROR, "virgo: transport 'tcp:%s' is not tcp:HOST:PORT", hostport);
 		return -VIRGO_EINVAL;
 	}
 	memcpy(host, hostport, (size_t)(colon - hostport));
 	host[colon - hostport] = 0;
 	e = getaddrinfo(host, colon + 1, &hints, &res);
 	if (e || !res) {
-		fprintf(stderr, "virgo: cannot resolve tcp:%s (error %d)\n", hostport, e);
+		vtp_log(VTP_LOG_ERROR, "virgo: cannot resolve tcp:%s (error %d)", hostport, e);
 		return -VIRGO_EINVAL;
 	}
 	/* Not inherited by child processes, as SOCK_CLOEXEC on Linux. */
 	s = WSASocketW(res->ai_family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
 	if (s == INVALID_SOCKET) {
 		freeaddrinfo(res);
-		fprintf(stderr, "virgo: tcp:%s: no socket (WSA error %d)\n", hostport, WSAGetLastError());
+		vtp_log(VTP_LOG_ERROR, "virgo: tcp:%s: no socket (WSA error %d)", hostport, WSAGetLastError());
 		return -VIRGO_ENOMEM;
 	}
 	/* Non-blocking for good: every wait below is a select with a
@@ -452,7 +480,7 @@ static int connect_tcp(struct vtp *t, const char *hostport)
 	}
 	freeaddrinfo(res);
 	if (ret) {
-		fprintf(stderr, "virgo: cannot reach virgo-host at tcp:%s: %s (WSA error %d)\n", hostport, why, e);
+		vtp_log(VTP_LOG_ERROR, "virgo: cannot reach virgo-host at tcp:%s: %s (WSA error %d)", hostport, why, e);
 		closesocket(s);
 		return ret == -VIRGO_ETIMEDOUT ? -VIRGO_ENODEV : ret;
 	}
@@ -466,7 +494,7 @@ static void dropped(void *ctx, uint32_t op)
 {
 	struct vtp *t = ctx;
 
-	fprintf(stderr, "virgo: %s: %s in op %u; connection dropped\n", t->peer, t->client.conn.why, op);
+	vtp_log(VTP_LOG_ERROR, "virgo: %s: %s in op %u; connection dropped", t->peer, t->client.conn.why, op);
 	shutdown(t->sock, SD_BOTH);
 }
 
@@ -551,13 +579,13 @@ static int get_section(struct vtp *t, uint32_t handle, const char *path, uint64_
 	free(w);
 	if (f == INVALID_HANDLE_VALUE) {
 		err = GetLastError();
-		fprintf(stderr, "virgo: %s: cannot map resource %u: cannot open the guest-RAM file %s (Win32 error %lu)\n",
+		vtp_log(VTP_LOG_ERROR, "virgo: %s: cannot map resource %u: cannot open the guest-RAM file %s (Win32 error %lu)",
 			t->peer, handle, path, (unsigned long)err);
 		return -VIRGO_ENODEV;
 	}
 	if (!GetFileSizeEx(f, &size) || (uint64_t)size.QuadPart < object_size) {
 		CloseHandle(f);
-		fprintf(stderr, "virgo: %s: cannot map resource %u: the guest-RAM file %s is smaller than the host says\n",
+		vtp_log(VTP_LOG_ERROR, "virgo: %s: cannot map resource %u: the guest-RAM file %s is smaller than the host says",
 			t->peer, handle, path);
 		return -VIRGO_EPROTO;
 	}
@@ -566,7 +594,7 @@ static int get_section(struct vtp *t, uint32_t handle, const char *path, uint64_
 	err = GetLastError();
 	CloseHandle(f);
 	if (!s) {
-		fprintf(stderr, "virgo: %s: cannot map resource %u: no section for %s (Win32 error %lu)\n", t->peer,
+		vtp_log(VTP_LOG_ERROR, "virgo: %s: cannot map resource %u: no section for %s (Win32 error %lu)", t->peer,
 			handle, path, (unsigned long)err);
 		return -VIRGO_ENOMEM;
 	}
@@ -600,9 +628,8 @@ static int map_runs(struct vtp *t, uint32_t handle, const struct virgo_wire_run 
 		return -VIRGO_ENOMEM;
 	for (uint32_t i = 1; i < n; i++) {
 		if (runs[i].offset % g || at % g) {
-			fprintf(stderr,
-				"virgo: %s: cannot map resource %u: its %llu bytes are %u separate runs of guest RAM, "
-				"and run %u (offset %#llx) is not on a %llu KiB boundary, where Windows places views\n",
+			vtp_log(VTP_LOG_ERROR, "virgo: %s: cannot map resource %u: its %llu bytes are %u separate runs of guest RAM, "
+				"and run %u (offset %#llx) is not on a %llu KiB boundary, where Windows places views",
 				t->peer, handle, (unsigned long long)total, n, i, (unsigned long long)runs[i].offset,
 				(unsigned long long)(g >> 10));
 			free(rec);
@@ -653,7 +680,7 @@ static int map_runs(struct vtp *t, uint32_t handle, const struct virgo_wire_run 
 		memset(views, 0, sizeof(*views) * n);
 	}
 	if (ret) {
-		fprintf(stderr, "virgo: %s: cannot map resource %u: no view of %llu bytes (Win32 error %lu)\n", t->peer,
+		vtp_log(VTP_LOG_ERROR, "virgo: %s: cannot map resource %u: no view of %llu bytes (Win32 error %lu)", t->peer,
 			handle, (unsigned long long)total, (unsigned long)err);
 		free(rec);
 		return ret;
@@ -677,7 +704,7 @@ static int map_reply(void *ctx, uint32_t handle, const struct wire_map_reply *wr
 
 	if (!path[0]) {
 		/* No path: a UNIX-socket reply, which would carry an fd. */
-		fprintf(stderr, "virgo: %s: the host's MAP reply names no file that this process can open\n", t->peer);
+		vtp_log(VTP_LOG_ERROR, "virgo: %s: the host's MAP reply names no file that this process can open", t->peer);
 		return -VIRGO_EPROTO;
 	}
 	runs = malloc(sizeof(*runs) * wr->map.nruns);
@@ -726,12 +753,12 @@ int vtp_open(const char *spec, struct vtp **out)
 	if (!s)
 		s = getenv("VIRGO_TRANSPORT");
 	if (s && !strncmp(s, "unix:", 5)) {
-		fprintf(stderr, "virgo: transport '%s': UNIX sockets cannot carry mappings to Windows programs; "
-				"use tcp:HOST:PORT\n", s);
+		vtp_log(VTP_LOG_ERROR, "virgo: transport '%s': UNIX sockets cannot carry mappings to Windows programs; "
+				"use tcp:HOST:PORT", s);
 		return -VIRGO_ENOTSUP;
 	}
 	if (s && *s && strcmp(s, "device") && strncmp(s, "device:", 7) && strncmp(s, "tcp:", 4)) {
-		fprintf(stderr, "virgo: transport '%s' is none of device, device:PATH, tcp:HOST:PORT\n", s);
+		vtp_log(VTP_LOG_ERROR, "virgo: transport '%s' is none of device, device:PATH, tcp:HOST:PORT", s);
 		return -VIRGO_EINVAL;
 	}
 	t = calloc(1, sizeof(*t));
@@ -741,16 +768,14 @@ int vtp_open(const char *spec, struct vtp **out)
 	t->sock = INVALID_SOCKET;
 	t->dev = INVALID_HANDLE_VALUE;
 	if (s && !strncmp(s, "tcp:", 4)) {
-		WSADATA wsa;
 		SYSTEM_INFO si;
 
 		t->kind = VTP_SOCKET;
-		if (WSAStartup(MAKEWORD(2, 2), &wsa)) {
-			fprintf(stderr, "virgo: %s: Winsock 2.2 is not available\n", s);
+		if (!winsock_up()) {
+			vtp_log(VTP_LOG_ERROR, "virgo: %s: Winsock 2.2 is not available", s);
 			free(t);
 			return -VIRGO_ENODEV;
 		}
-		t->wsa = true;
 		wire_client_init(&t->client, &(struct wire_io){ .send = send_full, .recv = recv_full, .now_ms = now_ms },
 				 &client_ops, t, wire_slack_ms(getenv("VIRGO_TRANSPORT_TIMEOUT_MS")), MAX_OBJECT_PATH);
 		GetSystemInfo(&si);
@@ -793,7 +818,5 @@ void vtp_close(struct vtp *t)
 		CloseHandle(t->section);
 	if (t->sock != INVALID_SOCKET)
 		closesocket(t->sock);
-	if (t->wsa)
-		WSACleanup();
 	free(t);
 }

@@ -27,6 +27,7 @@
 
 #include "virgo_winsys_priv.h"
 #include "vtp.h"
+#include "vtp_log.h"
 
 #define CAPSET_VIRGL  1u
 #define CAPSET_VIRGL2 2u
@@ -49,7 +50,7 @@ void virgo_log_error(struct virgo_winsys *vws, const char *what, int err)
 	uint32_t n = p_atomic_inc_return(&vws->errors_logged);
 
 	if (n <= MAX_ERRORS_LOGGED)
-		mesa_loge("virgo: %s: %s (%d)%s", what, err_str(vws, err), err,
+		vtp_log(VTP_LOG_ERROR, "virgo: %s: %s (%d)%s", what, err_str(vws, err), err,
 			  n == MAX_ERRORS_LOGGED ? "; further errors are not logged" : "");
 }
 
@@ -310,7 +311,7 @@ struct virgl_winsys *virgo_winsys_create_device(const struct virgo_ws_device *de
 	vws->sws = sws;
 
 	if (!get_param(vws, VIRGO_PARAM_3D_FEATURES)) {
-		mesa_loge("virgo: the device offers no 3D (virgl)");
+		vtp_log(VTP_LOG_ERROR, "virgo: the device offers no 3D (virgl)");
 		goto fail;
 	}
 	vws->has_blob = get_param(vws, VIRGO_PARAM_RESOURCE_BLOB) != 0;
@@ -318,13 +319,13 @@ struct virgl_winsys *virgo_winsys_create_device(const struct virgo_ws_device *de
 	vws->has_context_init = get_param(vws, VIRGO_PARAM_CONTEXT_INIT) != 0;
 	vws->capset_mask = get_param(vws, VIRGO_PARAM_SUPPORTED_CAPSET_IDS);
 	if (!(vws->capset_mask & ((1u << CAPSET_VIRGL) | (1u << CAPSET_VIRGL2)))) {
-		mesa_loge("virgo: the device offers no virgl capset");
+		vtp_log(VTP_LOG_ERROR, "virgo: the device offers no virgl capset");
 		goto fail;
 	}
 	if (vws->has_context_init) {
 		ret = init_context(vws);
 		if (ret) {
-			mesa_loge("virgo: cannot create the GPU context: %s", err_str(vws, ret));
+			vtp_log(VTP_LOG_ERROR, "virgo: cannot create the GPU context: %s", err_str(vws, ret));
 			goto fail;
 		}
 	}
@@ -376,7 +377,7 @@ struct virgl_winsys *virgo_winsys_create(struct sw_winsys *sws)
 	int ret = vtp_open(NULL, &t);
 
 	if (ret) {
-		mesa_loge("virgo: cannot reach the virgo driver: %s", virgo_strerror(ret));
+		vtp_log(VTP_LOG_ERROR, "virgo: cannot reach the virgo driver: %s", virgo_strerror(ret));
 		return NULL;
 	}
 	dev.priv = t;

@@ -134,7 +134,7 @@ fi
 # Every way to fail says so in one line that names what was tried.
 msgs_ok=1
 for want in \
-	'virgo: no virgo device: SetupAPI lists no present interface {6b1f4c0e-93a2-4d57-8e0b-7a4c2d9e51f3}' \
+	'virgo: no virgo device: this VM has no virtio-gpu device \(PCI 1AF4:1050\): start it with QEMU.s -device virtio-gpu-gl-pci' \
 	'virgo: cannot reach virgo-host at tcp:127.0.0.1:[0-9]+: connection refused' \
 	'virgo: transport .unix:/tmp/virgo.sock.: UNIX sockets cannot carry mappings' \
 	'virgo: tcp:127.0.0.1:[0-9]+: cannot map resource 5: .* not on a 64 KiB boundary' \
