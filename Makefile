@@ -10,6 +10,8 @@
 #   make check-uapi     the uAPI's encodings and the Linux transport (build/asan)
 #   make check-layout   kmd/core without call circles, no OS headers, no borrowed files
 #   make check-win      the Windows kernel driver cross-built with MinGW-w64 (build/win64) and checked
+#   make check-win32    the x86 build (build/win32, build/mesa-win32) checked
+#   make check-reactos  virgo installed and run on ReactOS in QEMU (skips without a ReactOS disk or source)
 #   make dist           the Windows driver package in build/dist/
 #   make check-mesa     Mesa with the virgo winsys through virgo-host (builds it: make mesa-linux)
 #   make check-wine     Windows GL programs under Wine on our Mesa DLLs (builds them: make mesa-win64)
@@ -32,7 +34,9 @@ BUILD  := build
 NATIVE := $(BUILD)/native
 ASAN   := $(BUILD)/asan
 WIN64  := $(BUILD)/win64
+WIN32  := $(BUILD)/win32
 CROSS  := cross/mingw-w64-x86_64.txt
+CROSS32 := cross/mingw-w64-i686.txt
 
 UNIT_TESTS := $(ASAN)/tests/unit/unit-tests
 
@@ -40,6 +44,7 @@ UNIT_TESTS := $(ASAN)/tests/unit/unit-tests
 NATIVE_OPTS :=
 ASAN_OPTS   := -Db_sanitize=address,undefined -Db_lundef=false
 WIN64_OPTS  := --cross-file $(CROSS)
+WIN32_OPTS  := --cross-file $(CROSS32)
 
 export ASAN_OPTIONS  ?= detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
@@ -56,7 +61,7 @@ define configure
 	fi
 endef
 
-.PHONY: all build setup native asan win64 check check-unit check-uapi check-layout check-win check-scenarios check-host check-qemu check-mesa piglit-parity bench bench-smoke soak soak-smoke mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
+.PHONY: all build setup native asan win64 win32 mesa-win32 check-win32 check-reactos check check-unit check-uapi check-layout check-win check-scenarios check-host check-qemu check-mesa piglit-parity bench bench-smoke soak soak-smoke mesa-linux mesa-win64 check-wine demo-uapi dist fuzz fuzz-smoke demo clean
 
 all: build
 
@@ -76,6 +81,12 @@ asan: setup
 win64: setup
 	$(call configure,$(WIN64),$(WIN64_OPTS))
 	$(MESON) compile -C $(WIN64)
+
+# The x86 build: virgo.sys for 32-bit Windows and ReactOS, the 32-bit
+# transport and tools (x64 Windows runs them under WOW64).
+win32: setup
+	$(call configure,$(WIN32),$(WIN32_OPTS))
+	$(MESON) compile -C $(WIN32)
 
 check:
 	@bash scripts/check.sh
@@ -112,6 +123,19 @@ check-qemu: native
 # decoding, exception handling (some under Wine).
 check-win: win64 native asan mesa-win64
 	@bash tests/win/check.sh $(WIN64)
+
+# The x86 build: the driver image against an NT 5.2 kernel's exports, its
+# signature, the x86 SEH frame (under 32-bit Wine where the machine runs
+# 32-bit programs), Mesa's x86 DLLs.
+check-win32: win32 mesa-win32
+	@bash tests/win/check-x86.sh $(WIN32)
+
+# virgo on ReactOS (x86) in QEMU: the driver installed by its installer,
+# GL through ReactOS's opengl32 and our ICD (scripts/reactos, docs/reactos.md).
+# Skips, saying so, without a ReactOS disk or VIRGO_REACTOS_SRC.
+check-reactos: win32 mesa-win32
+	@if [ -f build/reactos/base.img ] || [ -n "$$VIRGO_REACTOS_SRC" ]; then $(MAKE) dist >/dev/null; fi
+	@bash scripts/reactos/check.sh
 
 # Fuzzers (tests/fuzz, libFuzzer + ASan/UBSan): the core's uAPI against the
 # fake device, virgo-host's device model, its transport decoder. `make fuzz`
@@ -163,6 +187,11 @@ bench-smoke: native mesa-linux
 # (the ICD) and opengl32.dll (app-local). About 8 min clean, 20 s with ccache.
 mesa-win64: setup
 	@bash umd/mesa/build.sh windows
+
+# The same for x86: build/mesa-win32/install/bin/virgo_icd32.dll and its
+# opengl32.dll (32-bit programs, WOW64 on x64 Windows, ReactOS).
+mesa-win32: setup
+	@bash umd/mesa/build.sh windows32
 
 # Windows programs under Wine on those DLLs, through TCP to virgo-host: the
 # transport (tests/wine/vtp) and WGL programs with pixel checks, SwapBuffers,

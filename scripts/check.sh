@@ -21,6 +21,8 @@ SUITES=(
 	"uapi|check-uapi|"
 	"layout|check-layout|"
 	"win|check-win|"
+	"win32|check-win32|"
+	"reactos|check-reactos|scripts/reactos/check.sh"
 	"host|check-host|tests/host/meson.build"
 	"scenarios|check-scenarios|tests/scenarios/meson.build"
 	"qemu|check-qemu|kmd/uio/meson.build"

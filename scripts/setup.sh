@@ -78,6 +78,12 @@ PACKAGES=(
 	# Mesa for Windows (umd/mesa/build.sh windows): MinGW-w64 C++ and zlib
 	g++-mingw-w64-x86-64
 	libz-mingw-w64-dev
+	# the x86 build (make win32, mesa-win32; ReactOS): MinGW-w64 for i686;
+	# ReactOS's own build (scripts/reactos) and its FAT disk (mtools)
+	gcc-mingw-w64-i686
+	g++-mingw-w64-i686
+	cmake
+	mtools
 	# Windows GL programs under Wine (tests/wine): screenshots of the X
 	# screen, and GLX for Wine's own opengl32 when no virgo DLL is used
 	imagemagick

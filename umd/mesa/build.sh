@@ -5,6 +5,8 @@
 #
 #   umd/mesa/build.sh linux     build/mesa-linux, installed into build/mesa-linux/install
 #   umd/mesa/build.sh windows   build/mesa-win64: install/bin/virgo_icd64.dll and opengl32.dll (MinGW-w64)
+#   umd/mesa/build.sh windows32 build/mesa-win32: install/bin/virgo_icd32.dll and opengl32.dll (x86:
+#                               32-bit Windows, WOW64 programs on x64 Windows, ReactOS)
 #
 # Fetches and prepares the source first (umd/mesa/fetch.sh), configures once
 # (again when the options below change), builds with ccache when it is
@@ -102,21 +104,27 @@ build_linux() {
 	say "done in $((SECONDS - t0)) s: build/mesa-linux/install (environment: build/mesa-linux/env.sh)"
 }
 
-# Windows x86_64 with MinGW-w64: the WGL target renamed virgo_icd64.dll (the
-# ICD: Drv* entry points) and Mesa's app-local opengl32.dll, which loads it.
-# Only the virgl driver is built, so the ICD never falls back to software
-# rendering behind the user's back. -static puts libgcc, libstdc++,
-# winpthread and zlib inside the DLLs: nothing of MinGW ships beside them.
+# Windows with MinGW-w64, x86_64 (bits 64) or x86 (bits 32): the WGL target
+# renamed virgo_icd64.dll / virgo_icd32.dll (the ICD: Drv* entry points) and
+# Mesa's app-local opengl32.dll, which loads it. Only the virgl driver is
+# built, so the ICD never falls back to software rendering behind the
+# user's back. -static puts libgcc, libstdc++, winpthread and zlib inside the
+# DLLs: nothing of MinGW ships beside them. The x86 build says
+# min-windows-version 7, which keeps Mesa's futex off WaitOnAddress (Windows
+# 8+, and absent from ReactOS, where the DLL would not load); its locks fall
+# back to the C11 mutexes. The x64 build is for Windows 10 and keeps it.
 build_windows() {
-	local b="$ROOT/build/mesa-win64" t0
+	local bits=$1
+	local b="$ROOT/build/mesa-win$bits" t0 cross
+	cross=$([[ $bits == 64 ]] && echo mingw-w64-x86_64.ini || echo mingw-w64-i686.ini)
 	local opts=(
-		--cross-file "$ROOT/umd/mesa/mingw-w64-x86_64.ini"
+		--cross-file "$ROOT/umd/mesa/$cross"
 		--prefix="$b/install"
 		-Dbuildtype=release -Db_ndebug=true -Dstrip=true
 		-Dc_link_args=-static -Dcpp_link_args=-static
 		-Dplatforms=windows -Dopengl=true -Degl=disabled -Dglx=disabled -Dgbm=disabled
 		-Dgles1=disabled -Dgles2=disabled -Dshared-glapi=disabled
-		-Dgallium-drivers=virgl -Dvulkan-drivers= -Dgallium-windows-dll-name=virgo_icd64
+		-Dgallium-drivers=virgl -Dvulkan-drivers= -Dgallium-windows-dll-name=virgo_icd$bits
 		-Dllvm=disabled -Dvalgrind=disabled -Dlibunwind=disabled -Dlmsensors=disabled
 		-Dzlib=enabled -Dzstd=disabled
 		-Dgallium-va=disabled -Dgallium-vdpau=disabled -Dgallium-xa=disabled
@@ -124,14 +132,15 @@ build_windows() {
 		-Dgallium-d3d12-video=disabled -Dmicrosoft-clc=disabled -Dspirv-to-dxil=false
 		-Dosmesa=false -Dbuild-tests=false -Dvideo-codecs= -Dtools=
 	)
+	[[ $bits == 32 ]] && opts+=(-Dmin-windows-version=7)
 	t0=$SECONDS
 	configure "$b" "${opts[@]}"
-	say "building build/mesa-win64 ($(nproc) cores$(command -v ccache >/dev/null && echo ', ccache'))"
+	say "building build/mesa-win$bits ($(nproc) cores$(command -v ccache >/dev/null && echo ', ccache'))"
 	/usr/bin/ninja -C "$b" 2>&1 | progress
 	"$MESON" install -C "$b" --no-rebuild --only-changed --quiet >/dev/null
-	[[ -f "$b/install/bin/opengl32.dll" && -f "$b/install/bin/virgo_icd64.dll" ]] ||
-		die "the install lacks opengl32.dll or virgo_icd64.dll"
-	say "done in $((SECONDS - t0)) s: build/mesa-win64/install/bin/{virgo_icd64,opengl32}.dll"
+	[[ -f "$b/install/bin/opengl32.dll" && -f "$b/install/bin/virgo_icd$bits.dll" ]] ||
+		die "the install lacks opengl32.dll or virgo_icd$bits.dll"
+	say "done in $((SECONDS - t0)) s: build/mesa-win$bits/install/bin/{virgo_icd$bits,opengl32}.dll"
 }
 
 case "${1:-}" in
@@ -141,10 +150,14 @@ linux)
 	;;
 windows)
 	bash "$ROOT/umd/mesa/fetch.sh"
-	build_windows
+	build_windows 64
+	;;
+windows32)
+	bash "$ROOT/umd/mesa/fetch.sh"
+	build_windows 32
 	;;
 *)
-	echo "usage: umd/mesa/build.sh linux|windows" >&2
+	echo "usage: umd/mesa/build.sh linux|windows|windows32" >&2
 	exit 2
 	;;
 esac
