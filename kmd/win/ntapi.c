@@ -33,12 +33,14 @@ void win_nt_resolve(struct os_dev *os, struct win_nt *nt)
 	nt->IoConnectInterruptEx = (NTSTATUS (NTAPI *)(PIO_CONNECT_INTERRUPT_PARAMETERS))lookup(L"IoConnectInterruptEx");
 	nt->IoDisconnectInterruptEx =
 		(VOID (NTAPI *)(PIO_DISCONNECT_INTERRUPT_PARAMETERS))lookup(L"IoDisconnectInterruptEx");
+	nt->pages_flags = nt->MmAllocateMdlForIoSpace ? MM_ALLOCATE_FULLY_REQUIRED | MM_ALLOCATE_PREFER_CONTIGUOUS : 0;
 	/* Connecting with one and disconnecting with the other is wrong. */
 	if (!nt->IoConnectInterruptEx || !nt->IoDisconnectInterruptEx)
 		nt->IoConnectInterruptEx = NULL, nt->IoDisconnectInterruptEx = NULL;
 	os_log(os, OS_LOG_INFO,
 	       "kernel routines: MmMapIoSpaceEx %s, MmAllocateContiguousNodeMemory %s, "
-	       "MmAllocateMdlForIoSpace %s, IoConnectInterruptEx %s",
+	       "MmAllocateMdlForIoSpace %s, IoConnectInterruptEx %s; page allocation flags %#lx",
 	       nt->MmMapIoSpaceEx ? "yes" : "no", nt->MmAllocateContiguousNodeMemory ? "yes" : "no",
-	       nt->MmAllocateMdlForIoSpace ? "yes" : "no", nt->IoConnectInterruptEx ? "yes" : "no");
+	       nt->MmAllocateMdlForIoSpace ? "yes" : "no", nt->IoConnectInterruptEx ? "yes" : "no",
+	       (unsigned long)nt->pages_flags);
 }

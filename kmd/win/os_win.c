@@ -203,9 +203,9 @@ int os_pages_alloc(struct os_dev *os, uint64_t size, struct os_pages *out)
 	low.QuadPart = 0;
 	high.QuadPart = -1;
 	skip.QuadPart = 0;
-	/* Zeroed: MM_DONT_ZERO_ALLOCATION is not passed. */
-	pg->mdl = MmAllocatePagesForMdlEx(low, high, skip, (SIZE_T)size, MmCached,
-					  MM_ALLOCATE_FULLY_REQUIRED | MM_ALLOCATE_PREFER_CONTIGUOUS);
+	/* Zeroed: MM_DONT_ZERO_ALLOCATION is not passed. Without
+	 * FULLY_REQUIRED (older kernels) a short MDL is refused below. */
+	pg->mdl = MmAllocatePagesForMdlEx(low, high, skip, (SIZE_T)size, MmCached, os->nt.pages_flags);
 	if (!pg->mdl)
 		goto fail;
 	if (MmGetMdlByteCount(pg->mdl) != size) {

@@ -52,6 +52,10 @@ struct win_nt {
 	 * Else, or when it connects nothing, IoConnectInterrupt on the line. */
 	NTSTATUS (NTAPI *IoConnectInterruptEx)(PIO_CONNECT_INTERRUPT_PARAMETERS p);
 	VOID (NTAPI *IoDisconnectInterruptEx)(PIO_DISCONNECT_INTERRUPT_PARAMETERS p);
+	/* MmAllocatePagesForMdlEx's flags: FULLY_REQUIRED | PREFER_CONTIGUOUS
+	 * where the kernel has the Windows 8 routines; 0 elsewhere (ReactOS
+	 * returns NULL for any other flag; a short MDL is refused by hand). */
+	ULONG pages_flags;
 };
 struct os_dev;
 void win_nt_resolve(struct os_dev *os, struct win_nt *nt);
