@@ -18,6 +18,8 @@ once on one virgo-host and on one virgl_test_server.
   bench/run.py --smoke    a few frames of each and a tiny scale run, nothing judged;
                           ends with "N passed, N failed" counting the harness steps
   bench/run.py --report build/bench/results.json    tables and chart again from a run
+  bench/run.py --host-ab OTHER_HOST [state,draw] [12] this tree's virgo-host against
+                          another build of it, alternating, medians side by side
 
 Mesa 22.3's virpipe always connects to /tmp/.virgl_test, so the server runs in
 a mount namespace of its own with a private /tmp, and virpipe clients join that
@@ -202,12 +204,12 @@ class Servers:
             if os.path.exists(os.path.join(out, name)):
                 os.unlink(os.path.join(out, name))
 
-    def start_host(self):
+    def start_host(self, binary=None):
         logf = os.path.join(self.out, "virgo-host.log")
         self.host_log = open(logf, "a")
         start = self.host_log.tell()
         # 2 GiB of guest RAM: 64 clients' render targets and staging buffers.
-        self.host = subprocess.Popen([HOST_BIN, "--socket", self.sock, "--ram", "2048"],
+        self.host = subprocess.Popen([binary or HOST_BIN, "--socket", self.sock, "--ram", "2048"],
                                      stdout=self.host_log, stderr=subprocess.STDOUT,
                                      env=clean_env())
         for _ in range(300):
@@ -596,7 +598,50 @@ plot '{dat}' using 2:3:4:xtic(1) title columnhead(2) lc rgb "#3060c0", \\
     return png, ""
 
 
+def host_ab(other, workloads, rounds):
+    """Two virgo-host builds side by side: this tree's and OTHER, each
+    started afresh for every run, alternating, the same virgo-bench and
+    Mesa. For changes inside the host, whose cost a full bench run (which
+    compares paths, not host builds) would bury in the machine's noise."""
+    out = os.environ.get("BENCH_OUT") or os.path.join(ROOT, "build/bench/ab")
+    os.makedirs(out, exist_ok=True)
+    srv = Servers(out)
+    srv.menv = mesa_env()
+    hosts = {"this": HOST_BIN, "other": os.path.abspath(other)}
+    samples = {w: {h: [] for h in hosts} for w in workloads}
+    try:
+        for i in range(rounds):
+            for w in workloads:
+                order = list(hosts) if i % 2 == 0 else list(reversed(list(hosts)))
+                for h in order:
+                    srv.stop_host()
+                    if not srv.start_host(hosts[h]):
+                        print(f"bench-ab: {h} host ({hosts[h]}) did not start")
+                        return 1
+                    r, why = run_gl(srv, "virgo", w, WORKLOADS[w][0], 2, 300, out, f"ab-{w}-{h}-{i}")
+                    if r is None:
+                        print(f"bench-ab: {w} on the {h} host: {why}")
+                        return 1
+                    samples[w][h].append(r)
+            print(f"bench-ab: round {i + 1} of {rounds} done (load {os.getloadavg()[0]:.2f})", flush=True)
+    finally:
+        srv.stop()
+    print("| workload (rounds) | frames/s median, other -> this | host CPU ms/frame median, other -> this |")
+    print("|---|---|---|")
+    for w in workloads:
+        f = {h: statistics.median(x["fps"] for x in samples[w][h]) for h in hosts}
+        c = {h: statistics.median(x["host_cpu_ms_per_frame"] for x in samples[w][h]) for h in hosts}
+        print(f"| {w} ({rounds}) | {f['other']:.1f} -> {f['this']:.1f} | {c['other']:.2f} -> {c['this']:.2f} |")
+    with open(os.path.join(out, "ab.json"), "w") as fp:
+        json.dump({"hosts": hosts, "samples": samples, "load": os.getloadavg()}, fp, indent=1)
+    return 0
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == "--host-ab":
+        # bench/run.py --host-ab OTHER_VIRGO_HOST [WORKLOAD,...] [ROUNDS]
+        wl = sys.argv[3].split(",") if len(sys.argv) > 3 else ["state"]
+        return host_ab(sys.argv[2], wl, int(sys.argv[4]) if len(sys.argv) > 4 else 12)
     if len(sys.argv) == 3 and sys.argv[1] == "--report":
         # Tables and chart again from a results.json (e.g. after changing them).
         with open(sys.argv[2]) as f:

@@ -580,8 +580,12 @@ uint32_t vgpu_dispatch(struct vgpu *g, uint16_t qi, const struct virtio_gpu_ctrl
 	 * Without putting it back on its own (context 0) before every command,
 	 * as QEMU and vhost-user-gpu do, one client's GL contexts took
 	 * another's work: piglit two at a time failed 40 of 92 runs (black
-	 * textures, lost clears), all of which pass alone. */
-	if (virgl)
+	 * textures, lost clears), all of which pass alone. SUBMIT_3D is the
+	 * exception: virglrenderer makes the submitting context current
+	 * itself before it decodes the stream, so a switch to context 0 first
+	 * is one more unbind and flush of the client's GL context for nothing,
+	 * and state-heavy frames paid about 17 % for it (docs/performance.md). */
+	if (virgl && h->type != VIRTIO_GPU_CMD_SUBMIT_3D)
 		virgl_renderer_force_ctx_0();
 	switch (h->type) {
 	case VIRTIO_GPU_CMD_GET_DISPLAY_INFO: return do_display_info(g, e, out_len);
