@@ -192,6 +192,40 @@ static void seeds_uapi(void)
 	u_bo(VIRGO_OP_RESOURCE_INFO, 0, 2);
 	save(F, "blobs");
 
+	/* host-visible memory: mappable HOST3D blobs placed in the region,
+	 * unmapped, mapped again; MAP_BLOB refused and never answered; a
+	 * handle closed with a mapping live */
+	u8(FU_CFG_BLOB | FU_CFG_CTX_INIT | FU_CFG_HOSTMEM);
+	{
+		struct virgo_resource_create_blob b = { .blob_mem = VIRGO_BLOB_MEM_HOST3D,
+							.blob_flags = VIRGO_BLOB_FLAG_USE_MAPPABLE, .size = 65536,
+							.blob_id = 3 };
+
+		rq(VIRGO_OP_RESOURCE_CREATE_BLOB, 0, &b);
+		b.size = 12288;
+		b.blob_id = 4;
+		rq(VIRGO_OP_RESOURCE_CREATE_BLOB, 0, &b);
+		b.blob_flags = 0;
+		rq(VIRGO_OP_RESOURCE_CREATE_BLOB, 1, &b);
+	}
+	u_bo(VIRGO_OP_MAP, 0, 1);
+	u_bo(VIRGO_OP_MAP, 0, 2);
+	u_bo(VIRGO_OP_UNMAP, 0, 1);
+	u_bo(VIRGO_OP_UNMAP, 0, 1);
+	u_bo(VIRGO_OP_MAP, 0, 1);
+	u_bo(VIRGO_OP_MAP, 1, 1);
+	meta(FU_ERR, 0);
+	u8(20); u8(0); u8(1);
+	u_bo(VIRGO_OP_MAP, 0, 2);
+	meta(FU_SCRIPT, 0);
+	u8(20); u8(2); u8(1);
+	u_bo(VIRGO_OP_UNMAP, 0, 2);
+	u_bo(VIRGO_OP_MAP, 0, 2);
+	meta(FU_CLOSE, 0);
+	meta(FU_GPU_RESET, 0);
+	meta(FU_REOPEN, 0);
+	save(F, "hostmem");
+
 	/* held fences, waits timing out, completion, device ERR answers */
 	u8(FU_CFG_HOLD | FU_CFG_FENCE_WRAP | FU_CFG_FENCE32);
 	u_buffer(0, 4096);
